@@ -1,0 +1,73 @@
+"""The HTTP face of the program: the app factory, blueprints, schemas and auth.
+
+Blueprints are thin: parse, authorise, call one domain function, commit, serialise.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from api import cli, db, errors, limits
+from api.errors import Api
+from api.views import accounts, admin, health, pos
+from config import Settings, load_settings
+from wallet.db import make_engine, make_sessionmaker
+
+API_DOCS = {
+    "API_TITLE": "Partner Wallet",
+    "API_VERSION": "v1",
+    "OPENAPI_VERSION": "3.0.3",
+    "OPENAPI_URL_PREFIX": "/api/v1",
+    "OPENAPI_JSON_PATH": "openapi.json",
+    "OPENAPI_SWAGGER_UI_PATH": "docs",
+    "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
+}
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` may hold ``SETTINGS`` (a ``config.Settings``; default: read from the
+    environment), ``ENGINE`` or ``SESSIONMAKER`` (tests bind these to their
+    connection), ``CLOCK`` (a callable returning the aware UTC now) and any Flask key.
+    """
+    config = dict(config or {})
+    settings: Settings = config.pop("SETTINGS", None) or load_settings()
+    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    app.config.update(API_DOCS)
+    app.config.update(
+        SETTINGS=settings,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=settings.max_json_bytes,
+        JSON_SORT_KEYS=False,
+    )
+    clock = config.pop("CLOCK", None)
+    factory = config.pop("SESSIONMAKER", None)
+    engine = config.pop("ENGINE", None)
+    app.config.update(config)
+
+    if settings.proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
+    if clock is not None:
+        app.extensions["clock"] = clock
+    if factory is None:
+        engine = engine or make_engine(settings.database_url)
+        factory = make_sessionmaker(engine)
+    app.extensions["engine"] = engine
+    db.init_app(app, factory)
+
+    api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."}})
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    for blp in (accounts.auth_blp, accounts.me_blp, admin.blp, pos.blp):
+        api.register_blueprint(blp)
+    app.register_blueprint(health.blp)
+    errors.init_app(app)
+    limits.init_app(app)
+    cli.init_app(app)
+    if not app.debug:
+        logging.basicConfig(level=logging.INFO)
+    return app

@@ -1,0 +1,110 @@
+"""Access tokens and who may call what.
+
+Access tokens are HS256 JWTs that live about fifteen minutes and carry ``sub``,
+``role``, ``jti``, ``iat`` and ``exp``. Expiry is checked against the application's
+clock, not PyJWT's, so tests can move time. The user is loaded on every request:
+a deactivated account or a changed role takes effect at once, not when the token
+runs out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import uuid
+from typing import Any, Callable, TypeVar
+
+import jwt
+from flask import current_app, g, request
+from flask_smorest import abort
+
+from api.clock import now
+from api.db import get_session
+from wallet.accounts import Member, Role, User, get_active_user
+
+ALGORITHM = "HS256"
+# Phones' clocks drift; a token minted a few seconds "in the future" is still fine.
+LEEWAY = dt.timedelta(seconds=30)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+BEARER_SECURITY = [{"bearerAuth": []}]
+
+
+def issue_access_token(user: User, *, issued_at: dt.datetime) -> tuple[str, int]:
+    """The token and its lifetime in seconds."""
+    lifetime = current_app.config["SETTINGS"].access_token_seconds
+    claims = {
+        "sub": str(user.id),
+        "role": user.role,
+        "jti": uuid.uuid4().hex,
+        "iat": int(issued_at.timestamp()),
+        "exp": int(issued_at.timestamp()) + lifetime,
+    }
+    return jwt.encode(claims, current_app.config["SETTINGS"].jwt_secret, algorithm=ALGORITHM), lifetime
+
+
+def _unauthorized(message: str) -> None:
+    abort(401, message=message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+
+
+def _claims_from_request() -> dict[str, Any]:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        abort(401, message="sign in first: no bearer token", headers={"WWW-Authenticate": "Bearer"})
+    try:
+        claims = jwt.decode(
+            token.strip(),
+            current_app.config["SETTINGS"].jwt_secret,
+            algorithms=[ALGORITHM],
+            options={"require": ["sub", "role", "jti", "iat", "exp"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.InvalidTokenError:
+        _unauthorized("the access token is not valid")
+    current = now()
+    if dt.datetime.fromtimestamp(claims["exp"], dt.timezone.utc) + LEEWAY <= current:
+        _unauthorized("the access token has expired")
+    if dt.datetime.fromtimestamp(claims["iat"], dt.timezone.utc) - LEEWAY > current:
+        _unauthorized("the access token is not valid yet")
+    return claims
+
+
+def current_user() -> User:
+    """The signed-in, active user; aborts with 401 otherwise."""
+    if "user" not in g:
+        claims = _claims_from_request()
+        try:
+            user_id = int(claims["sub"])
+        except ValueError:
+            _unauthorized("the access token is not valid")
+        user = get_active_user(get_session(), user_id)
+        if user is None:
+            _unauthorized("this account no longer exists or was deactivated")
+        g.user = user
+    return g.user
+
+
+def current_member() -> Member:
+    """The signed-in partner's member record; 403 for staff."""
+    user = current_user()
+    if user.role != Role.PARTNER or user.member is None:
+        abort(403, message="only a partner has a wallet")
+    return user.member
+
+
+def roles_required(*roles: Role) -> Callable[[F], F]:
+    """Let only these roles call the view; everyone else gets 403 (401 when not signed in)."""
+    allowed = {r.value for r in roles}
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user.role not in allowed:
+                abort(403, message=f"this needs the role {' or '.join(sorted(allowed))}")
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

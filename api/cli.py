@@ -1,0 +1,80 @@
+"""Command line: ``flask --app wsgi db ...`` and ``flask --app wsgi users ...``."""
+
+from __future__ import annotations
+
+import click
+from alembic import command
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from api.clock import now
+from api.migrate import alembic_config
+from wallet import accounts
+from wallet.accounts import Role
+from wallet.errors import WalletError
+
+db_cli = AppGroup("db", help="Database migrations (Alembic).")
+users_cli = AppGroup("users", help="Accounts.")
+
+
+def _config():  # type: ignore[no-untyped-def]
+    return alembic_config(url=current_app.config["SETTINGS"].database_url)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def upgrade(revision: str) -> None:
+    """Apply migrations up to REVISION (default: head)."""
+    command.upgrade(_config(), revision)
+
+
+@db_cli.command("downgrade")
+@click.argument("revision")
+def downgrade(revision: str) -> None:
+    """Undo migrations down to REVISION."""
+    command.downgrade(_config(), revision)
+
+
+@db_cli.command("current")
+def current() -> None:
+    """Show the revision the database is at."""
+    command.current(_config(), verbose=True)
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--autogenerate", is_flag=True, help="Compare the models with the database.")
+def revision(message: str, autogenerate: bool) -> None:
+    """Write a new migration file."""
+    command.revision(_config(), message=message, autogenerate=autogenerate)
+
+
+@db_cli.command("check")
+def check() -> None:
+    """Fail when the models have changes no migration holds."""
+    command.check(_config())
+
+
+@users_cli.command("create-admin")
+@click.option("--email", required=True)
+@click.option("--password", required=True, help="At least 10 characters.")
+@click.option("--name", default="Administrator")
+def create_admin(email: str, password: str, name: str) -> None:
+    """Create the first admin (or another one)."""
+    if len(password) < 10:
+        raise click.BadParameter("at least 10 characters", param_hint="--password")
+    factory = current_app.extensions["sessionmaker"]
+    with factory() as session:
+        try:
+            user = accounts.create_staff(
+                session, email=email, password=password, name=name, role=Role.ADMIN, now=now()
+            )
+        except WalletError as exc:
+            raise click.ClickException(exc.message) from exc
+        session.commit()
+        click.echo(f"admin {user.email} created (id {user.id})")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(db_cli)
+    app.cli.add_command(users_cli)

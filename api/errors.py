@@ -1,0 +1,73 @@
+"""Every error leaves the API in flask-smorest's body: ``{code, status, message, errors?}``.
+
+Domain errors are mapped to HTTP here and nowhere else. Two gaps in flask-smorest's
+own handler are closed: it drops the headers an exception carries (``Allow`` on a
+405, ``Retry-After`` on a 503), and it sends no ``message`` for a plain ``abort``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import flask_smorest
+from flask import Flask
+from flask_limiter.errors import RateLimitExceeded
+from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.http import HTTP_STATUS_CODES
+
+from wallet import errors as wallet_errors
+
+logger = logging.getLogger(__name__)
+
+# Most specific first: the first class an error is an instance of decides.
+DOMAIN_STATUS: tuple[tuple[type[wallet_errors.WalletError], int], ...] = (
+    (wallet_errors.AuthenticationFailed, 401),
+    (wallet_errors.NotFound, 404),
+    (wallet_errors.Conflict, 409),
+    (wallet_errors.InvalidInput, 422),
+)
+
+
+class Api(flask_smorest.Api):
+    def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
+        payload, code, headers = super().handle_http_exception(error)
+        if "message" not in payload:
+            payload["message"] = _message(error, payload)
+        carried = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        return payload, code, {**carried, **(headers or {})}
+
+
+def _message(error: HTTPException, payload: dict[str, Any]) -> str:
+    if isinstance(error, RateLimitExceeded):
+        return f"Too many requests (at most {error.description}); try again after Retry-After seconds."
+    if "errors" in payload:
+        if error.code == 400:
+            return "The request body is not valid JSON."
+        return "Some fields are invalid; see errors."
+    return error.description or error.name
+
+
+def error_body(status: int, message: str, errors: dict[str, Any] | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"code": status, "status": HTTP_STATUS_CODES.get(status, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    return body
+
+
+def _domain_error(error: wallet_errors.WalletError) -> tuple[dict[str, Any], int, dict[str, str]]:
+    status = next((code for cls, code in DOMAIN_STATUS if isinstance(error, cls)), 400)
+    errors = {"json": {error.field: [error.message]}} if error.field else None
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    return error_body(status, error.message, errors), status, headers
+
+
+def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
+    # The detail goes to the log for the engineer on call, never to the client.
+    logger.exception("unhandled error", exc_info=error)
+    return error_body(500, InternalServerError.description), 500
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(wallet_errors.WalletError, _domain_error)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,87 @@
+"""Field types and validators shared by the request schemas.
+
+Every string has a maximum length; booleans are JSON booleans, not "yes" or 1.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from typing import Any
+
+from flask import current_app
+from marshmallow import ValidationError, fields, validate
+
+from wallet.money import CURRENCIES
+
+E164 = re.compile(r"^\+[1-9][0-9]{6,14}$")
+
+
+class StrictBoolean(fields.Boolean):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean: use true or false.")
+        return value
+
+
+def not_blank(value: str) -> None:
+    if not value.strip():
+        raise ValidationError("Must not be blank.")
+
+
+@functools.cache
+def _timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def valid_timezone(value: str) -> None:
+    if value not in _timezones():
+        raise ValidationError("Not an IANA timezone name, such as Asia/Dubai or Europe/Warsaw.")
+
+
+def program_country(value: str) -> None:
+    countries = current_app.config["SETTINGS"].countries
+    if value not in countries:
+        raise ValidationError(f"Not a country of this program: one of {', '.join(countries)}.")
+
+
+def program_language(value: str) -> None:
+    languages = current_app.config["SETTINGS"].languages
+    if value not in languages:
+        raise ValidationError(f"Not a language of the app: one of {', '.join(languages)}.")
+
+
+def Name(**kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(min=1, max=120), not_blank], **kwargs)
+
+
+def Email(**kwargs: Any) -> fields.Email:
+    return fields.Email(validate=validate.Length(max=254), **kwargs)
+
+
+def Password(**kwargs: Any) -> fields.String:
+    return fields.String(load_only=True, validate=validate.Length(min=10, max=128), **kwargs)
+
+
+def Phone(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.Regexp(E164, error="Not a phone number in international form, such as +971501234567."),
+        **kwargs,
+    )
+
+
+def Country(**kwargs: Any) -> fields.String:
+    return fields.String(validate=program_country, **kwargs)
+
+
+def Language(**kwargs: Any) -> fields.String:
+    return fields.String(validate=program_language, **kwargs)
+
+
+def Timezone(**kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(max=64), valid_timezone], **kwargs)
+
+
+def Currency(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(CURRENCIES), **kwargs)

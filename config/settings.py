@@ -1,0 +1,150 @@
+"""The settings object and how it is read from the environment."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# A secret shorter than this is refused in production: HS256 keys should carry at
+# least as many bits as the hash (RFC 7518, section 3.2).
+MIN_SECRET_BYTES = 32
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a program that may start."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    app_env: str = "development"
+    database_url: str = ""
+    secret_key: str = ""
+    jwt_secret: str = ""
+    redis_url: str | None = None
+    upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
+    instance_dir: Path = PROJECT_ROOT / "instance"
+
+    # Tokens. Access tokens are short so that a stolen one is worth little; the
+    # refresh token is what keeps a partner signed in on the phone.
+    access_token_seconds: int = 15 * 60
+    refresh_token_days: int = 60
+
+    # Rate limits, in Flask-Limiter's notation.
+    login_limit: str = "10 per minute"
+    register_limit: str = "20 per hour"
+    refresh_limit: str = "30 per minute"
+
+    # How many reverse proxies in front set X-Forwarded-For; 0 trusts none of it, so
+    # a client cannot choose the address its rate limit is counted under.
+    proxy_hops: int = 0
+
+    # Largest JSON body accepted; uploads set their own, larger limit.
+    max_json_bytes: int = 64 * 1024
+
+    # The countries the program runs in, and the languages the app speaks.
+    countries: tuple[str, ...] = ("AE", "SA", "QA", "KW", "BH", "OM", "PL")
+    languages: tuple[str, ...] = ("en", "ar", "pl")
+
+    fcm_credentials: str | None = None
+    fcm_endpoint: str | None = None
+    apns_endpoint: str | None = None
+    google_wallet_endpoint: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.app_env == "production"
+
+    def with_overrides(self, **changes: Any) -> "Settings":
+        return replace(self, **changes)
+
+
+def _dev_secrets(instance_dir: Path) -> dict[str, str]:
+    """Secrets made once for a development install and kept, so tokens survive a restart."""
+    path = instance_dir / "secrets.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    values = {
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET": secrets.token_urlsafe(48),
+    }
+    # Written with owner-only permissions from the start, not chmod-ed afterwards.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(values, fh)
+    return values
+
+
+def _csv(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    if not value:
+        return default
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read the settings from ``environ`` (default ``os.environ``).
+
+    Raises ``ConfigError`` in production when a secret or the database is missing
+    or weak, and for an unknown ``APP_ENV``.
+    """
+    env = os.environ if environ is None else environ
+    app_env = env.get("APP_ENV", "development")
+    if app_env not in ("development", "production", "test"):
+        raise ConfigError(f"APP_ENV must be development or production, not {app_env!r}")
+    instance_dir = Path(env.get("INSTANCE_DIR", PROJECT_ROOT / "instance"))
+
+    secret_key = env.get("SECRET_KEY", "")
+    jwt_secret = env.get("JWT_SECRET", "")
+    database_url = env.get("DATABASE_URL", "")
+    if app_env == "production":
+        missing = [
+            name
+            for name, value in (
+                ("SECRET_KEY", secret_key),
+                ("JWT_SECRET", jwt_secret),
+                ("DATABASE_URL", database_url),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigError(f"production needs {', '.join(missing)} in the environment")
+        for name, value in (("SECRET_KEY", secret_key), ("JWT_SECRET", jwt_secret)):
+            if len(value.encode()) < MIN_SECRET_BYTES:
+                raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+    else:
+        if not (secret_key and jwt_secret):
+            generated = _dev_secrets(instance_dir)
+            secret_key = secret_key or generated["SECRET_KEY"]
+            jwt_secret = jwt_secret or generated["JWT_SECRET"]
+        if not database_url:
+            instance_dir.mkdir(parents=True, exist_ok=True)
+            database_url = f"sqlite:///{instance_dir / 'partner_wallet.sqlite3'}"
+
+    return Settings(
+        app_env=app_env,
+        database_url=database_url,
+        secret_key=secret_key,
+        jwt_secret=jwt_secret,
+        redis_url=env.get("REDIS_URL") or None,
+        upload_dir=Path(env.get("UPLOAD_DIR", instance_dir / "uploads")),
+        instance_dir=instance_dir,
+        access_token_seconds=int(env.get("ACCESS_TOKEN_SECONDS", 15 * 60)),
+        refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", 60)),
+        login_limit=env.get("RATE_LIMIT_LOGIN", "10 per minute"),
+        register_limit=env.get("RATE_LIMIT_REGISTER", "20 per hour"),
+        refresh_limit=env.get("RATE_LIMIT_REFRESH", "30 per minute"),
+        proxy_hops=int(env.get("PROXY_HOPS", 0)),
+        countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
+        languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),
+        fcm_credentials=env.get("FCM_CREDENTIALS") or None,
+        fcm_endpoint=env.get("FCM_ENDPOINT") or None,
+        apns_endpoint=env.get("APNS_ENDPOINT") or None,
+        google_wallet_endpoint=env.get("GOOGLE_WALLET_ENDPOINT") or None,
+    )

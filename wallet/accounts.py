@@ -1,0 +1,277 @@
+"""Who uses the program: members (partners), stores, and staff users with roles.
+
+Every person who signs in is a ``User`` with one role. A partner's user has a
+``Member`` beside it: the loyalty identity with the member number, country and
+language. Staff have no member; a cashier belongs to exactly one store, and the
+database refuses a cashier without one.
+
+Emails are stored lower-cased and unique across partners and staff, so one login
+form serves everyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from wallet import member_numbers
+from wallet.db import Base
+from wallet.errors import AuthenticationFailed, EmailTaken, InvalidInput, NotFound
+from wallet.passwords import hash_password, needs_rehash, verify_password
+
+
+class Role(enum.StrEnum):
+    PARTNER = "partner"
+    CASHIER = "cashier"
+    MARKETER = "marketer"
+    ADMIN = "admin"
+
+
+STAFF_ROLES = (Role.CASHIER, Role.MARKETER, Role.ADMIN)
+_ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
+
+
+class Store(Base):
+    __tablename__ = "stores"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2))
+    city: Mapped[str | None] = mapped_column(String(120))
+    currency: Mapped[str] = mapped_column(String(3))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),
+        CheckConstraint("(role = 'cashier') = (store_id IS NOT NULL)", name="cashier_has_store"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str]
+    name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(16))
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"), index=True)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+    last_login_at: Mapped[dt.datetime | None]
+
+    store: Mapped[Store | None] = relationship(lazy="joined")
+    member: Mapped["Member | None"] = relationship(back_populates="user", lazy="joined")
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), unique=True)
+    member_number: Mapped[str] = mapped_column(String(member_numbers.LENGTH), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(16))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    timezone: Mapped[str] = mapped_column(String(64))
+    company_name: Mapped[str | None] = mapped_column(String(120))
+    marketing_opt_in: Mapped[bool] = mapped_column(default=False)
+    tier: Mapped[str] = mapped_column(String(32), default="blue")
+    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime]
+
+    user: Mapped[User] = relationship(back_populates="member", lazy="joined")
+
+    @property
+    def name(self) -> str:
+        return self.user.name
+
+    @property
+    def email(self) -> str:
+        return self.user.email
+
+
+# Where a country speaks the app's language by default; English elsewhere.
+_DEFAULT_LANGUAGE = {"PL": "pl"}
+_DEFAULT_TIMEZONE = {
+    "AE": "Asia/Dubai",
+    "SA": "Asia/Riyadh",
+    "QA": "Asia/Qatar",
+    "KW": "Asia/Kuwait",
+    "BH": "Asia/Bahrain",
+    "OM": "Asia/Muscat",
+    "PL": "Europe/Warsaw",
+}
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def _add_user(session: Session, user: User) -> None:
+    """Insert ``user``; a concurrent sign-up with the same email loses with ``EmailTaken``."""
+    if session.scalar(select(User.id).where(User.email == user.email)) is not None:
+        raise EmailTaken()
+    try:
+        # A savepoint, so losing the race leaves the caller's transaction usable.
+        with session.begin_nested():
+            session.add(user)
+            session.flush()
+    except IntegrityError as exc:
+        raise EmailTaken() from exc
+
+
+def register_member(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    country: str,
+    now: dt.datetime,
+    phone: str | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+    company_name: str | None = None,
+    invite_code: str | None = None,
+    marketing_opt_in: bool = False,
+) -> Member:
+    """Create a partner and its user. Raises ``EmailTaken``, ``InvalidInput`` (invite_code)."""
+    referrer_id = None
+    if invite_code:
+        number = member_numbers.normalize(invite_code)
+        referrer_id = number and session.scalar(select(Member.id).where(Member.member_number == number))
+        if not referrer_id:
+            raise InvalidInput("no member has this invite code", field="invite_code")
+
+    user = User(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        name=name.strip(),
+        role=Role.PARTNER.value,
+        created_at=now,
+    )
+    _add_user(session, user)
+    member = Member(
+        user_id=user.id,
+        phone=phone,
+        country=country,
+        language=language or _DEFAULT_LANGUAGE.get(country, "en"),
+        timezone=timezone or _DEFAULT_TIMEZONE.get(country, "UTC"),
+        company_name=company_name.strip() if company_name else None,
+        marketing_opt_in=marketing_opt_in,
+        referred_by_id=referrer_id,
+        created_at=now,
+    )
+    _add_member(session, member)
+    return member
+
+
+def _add_member(session: Session, member: Member, attempts: int = 5) -> None:
+    # Ten random digits collide rarely, but they do collide; draw again.
+    for _ in range(attempts):
+        member.member_number = member_numbers.generate()
+        try:
+            with session.begin_nested():
+                session.add(member)
+                session.flush()
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not draw a free member number")
+
+
+def create_staff(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    name: str,
+    role: str,
+    now: dt.datetime,
+    store_id: int | None = None,
+) -> User:
+    """Create a cashier, marketer or admin. A cashier needs an active ``store_id``; others take none.
+
+    Raises ``EmailTaken`` and ``InvalidInput`` (role, store_id).
+    """
+    if role not in STAFF_ROLES:
+        raise InvalidInput("role must be cashier, marketer or admin", field="role")
+    if role == Role.CASHIER:
+        if store_id is None:
+            raise InvalidInput("a cashier needs a store", field="store_id")
+        store = session.get(Store, store_id)
+        if store is None or not store.is_active:
+            raise InvalidInput("no such store", field="store_id")
+    elif store_id is not None:
+        raise InvalidInput("only a cashier belongs to a store", field="store_id")
+    user = User(
+        email=normalize_email(email),
+        password_hash=hash_password(password),
+        name=name.strip(),
+        role=role,
+        store_id=store_id,
+        created_at=now,
+    )
+    _add_user(session, user)
+    return user
+
+
+def create_store(
+    session: Session, *, name: str, country: str, currency: str, now: dt.datetime, city: str | None = None
+) -> Store:
+    store = Store(name=name.strip(), country=country, city=city, currency=currency, created_at=now)
+    session.add(store)
+    session.flush()
+    return store
+
+
+def authenticate(session: Session, *, email: str, password: str, now: dt.datetime) -> User:
+    """The active user with this email and password. Raises ``AuthenticationFailed`` otherwise."""
+    user = session.scalar(select(User).where(User.email == normalize_email(email)))
+    ok = verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.is_active:
+        raise AuthenticationFailed()
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    user.last_login_at = now
+    session.flush()
+    return user
+
+
+def get_active_user(session: Session, user_id: int) -> User | None:
+    """The user, or None when it does not exist or was deactivated."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def get_member(session: Session, member_id: int) -> Member:
+    """Raises ``NotFound``."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound("no such member")
+    return member
+
+
+PROFILE_FIELDS = frozenset({"name", "phone", "language", "timezone", "marketing_opt_in", "company_name"})
+
+
+def update_profile(session: Session, member: Member, changes: dict[str, Any]) -> Member:
+    """Apply what a partner may change about itself; anything else is a programming error."""
+    unknown = set(changes) - PROFILE_FIELDS
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    for key, value in changes.items():
+        if key == "name":
+            member.user.name = value.strip()
+        elif key == "company_name":
+            member.company_name = value.strip() if value else None
+        else:
+            setattr(member, key, value)
+    session.flush()
+    return member
