@@ -1,0 +1,70 @@
+"""Login, registration and refresh are rate limited; a 429 says when to come back."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.conftest import PASSWORD, build_app, need_service
+
+
+def _login(client, email, addr="10.0.0.1"):
+    return client.post(
+        "/api/v1/auth/login",
+        json={"email": email, "password": "wrong password"},
+        environ_base={"REMOTE_ADDR": addr},
+    )
+
+
+@pytest.fixture
+def tight(connection, settings, clock):
+    """An app that allows three login attempts a minute."""
+    return build_app(connection, settings.with_overrides(login_limit="3 per minute"), clock)
+
+
+def test_the_fourth_login_in_a_minute_is_429_with_retry_after(tight):
+    client = tight.test_client()
+    statuses = [_login(client, "a@example.com").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]
+    response = _login(client, "a@example.com")
+    assert response.status_code == 429
+    assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert response.json["code"] == 429
+    assert "try again" in response.json["message"]
+
+
+def test_guessing_one_accounts_password_from_many_addresses_is_still_limited(tight):
+    client = tight.test_client()
+    statuses = [_login(client, "victim@example.com", addr=f"10.0.0.{i}").status_code for i in range(1, 6)]
+    assert statuses == [401, 401, 401, 429, 429]
+
+
+def test_a_forwarded_for_header_does_not_reset_the_limit_without_a_trusted_proxy(tight):
+    client = tight.test_client()
+    for i in range(3):
+        client.post("/api/v1/auth/login", json={"email": f"u{i}@example.com", "password": "x"},
+                    headers={"X-Forwarded-For": f"192.0.2.{i}"})
+    response = client.post("/api/v1/auth/login", json={"email": "other@example.com", "password": "x"},
+                           headers={"X-Forwarded-For": "192.0.2.99"})
+    assert response.status_code == 429
+
+
+def test_registration_is_limited(connection, settings, clock):
+    client = build_app(connection, settings.with_overrides(register_limit="2 per hour"), clock).test_client()
+    statuses = [
+        client.post("/api/v1/auth/register",
+                    json={"email": f"r{i}@example.com", "password": PASSWORD, "name": "R", "country": "AE"}).status_code
+        for i in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
+def test_with_redis_two_workers_share_one_count(connection, settings, clock):
+    redis_url = need_service("TEST_REDIS_URL")
+    limited = settings.with_overrides(login_limit="3 per minute", redis_url=redis_url)
+    prefix = f"pw-test-{uuid.uuid4().hex}"  # counts of other runs stay out of this one
+    worker_a = build_app(connection, limited, clock, RATELIMIT_KEY_PREFIX=prefix).test_client()
+    worker_b = build_app(connection, limited, clock, RATELIMIT_KEY_PREFIX=prefix).test_client()
+    statuses = [_login(c, "shared@example.com").status_code for c in (worker_a, worker_b, worker_a, worker_b)]
+    assert statuses == [401, 401, 401, 429]

@@ -1,0 +1,34 @@
+"""Health, readiness and the published contract."""
+
+from __future__ import annotations
+
+
+def test_healthz_and_readyz_answer(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ok", "database": "ok"}
+
+
+def test_readyz_is_503_when_the_database_is_gone(settings, clock):
+    from api import create_app
+    from wallet.db import make_engine
+
+    app = create_app({"SETTINGS": settings, "ENGINE": make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"),
+                      "CLOCK": clock})
+    response = app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unreachable"
+
+
+def test_the_openapi_document_lists_the_contracts_paths(client):
+    spec = client.get("/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    for path in ("/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
+                 "/api/v1/me", "/api/v1/admin/staff", "/api/v1/admin/stores"):
+        assert path in spec["paths"], path
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_is_served(client):
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    assert "swagger" in response.get_data(as_text=True).lower()

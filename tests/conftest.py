@@ -1,0 +1,218 @@
+"""Fixtures in layers: database -> connection -> session / app -> client -> people.
+
+The real Alembic migrations build the test database once per run. Each test then
+runs inside an outer transaction that is rolled back at the end; the code under
+test commits into savepoints (``join_transaction_mode="create_savepoint"``), so it
+behaves as in production and leaves nothing behind.
+
+The database is SQLite (a fresh file) unless ``TEST_DATABASE_URL`` names another;
+CI runs the whole suite twice, the second time on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
+
+from api import create_app
+from api.migrate import alembic_config
+from config import Settings
+from wallet import accounts
+from wallet.db import make_engine, make_sessionmaker
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
+PASSWORD = "a long enough password"
+
+
+def need_service(env_name: str) -> str:
+    """The URL of an outside service the test needs: a failure in CI when absent, a skip elsewhere."""
+    url = os.environ.get(env_name)
+    if not url:
+        message = f"{env_name} is not set"
+        if IN_CI:
+            pytest.fail(message + " (CI must provide it)")
+        pytest.skip(message)
+    return url
+
+
+class Clock:
+    """A clock the test moves by hand; starts at ``START``."""
+
+    def __init__(self, at: dt.datetime = START) -> None:
+        self.at = at
+
+    def __call__(self) -> dt.datetime:
+        return self.at
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.at += dt.timedelta(**delta)
+        return self.at
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # PostgreSQL-only tests (row locks, triggers) run in the PostgreSQL pass; on the
+    # SQLite pass they are deselected, not skipped, so a skip always means trouble.
+    if not _database_url().startswith("postgresql"):
+        keep = [item for item in items if "postgres_only" not in item.keywords]
+        dropped = [item for item in items if "postgres_only" in item.keywords]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = keep
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL; runs in the PostgreSQL pass")
+
+
+_SQLITE_DIR = tempfile.mkdtemp(prefix="pw-test-")
+
+
+def _database_url() -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{Path(_SQLITE_DIR) / 'test.sqlite3'}"
+
+
+def reset_database(engine: Engine) -> None:
+    """Empty the database, so the migrations run from nothing."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    else:
+        Path(engine.url.database or "").unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    """The test database, brought to head by the real migrations."""
+    url = _database_url()
+    eng = make_engine(url)
+    reset_database(eng)
+    command.upgrade(alembic_config(url=url), "head")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def connection(engine: Engine) -> Iterator[Connection]:
+    """One connection with an outer transaction that is rolled back after the test."""
+    with engine.connect() as conn:
+        outer = conn.begin()
+        yield conn
+        outer.rollback()
+
+
+@pytest.fixture
+def session(connection: Connection) -> Iterator[Session]:
+    """A session whose commits go into savepoints of the test's transaction."""
+    factory = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
+    with factory() as s:
+        yield s
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """The application's clock, at ``START`` until the test moves it."""
+    return Clock()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Settings for tests: fixed secrets, generous rate limits (a test that needs a tight one sets it)."""
+    return Settings(
+        app_env="test",
+        database_url=_database_url(),
+        secret_key="test-secret-key-" + "x" * 32,
+        jwt_secret="test-jwt-secret-" + "y" * 32,
+        instance_dir=tmp_path / "instance",
+        upload_dir=tmp_path / "uploads",
+        login_limit="1000 per minute",
+        register_limit="1000 per minute",
+        refresh_limit="1000 per minute",
+    )
+
+
+def build_app(connection: Connection, settings: Settings, clock: Clock, **extra: Any) -> Flask:
+    factory = make_sessionmaker(connection, join_transaction_mode="create_savepoint")
+    return create_app({"SETTINGS": settings, "SESSIONMAKER": factory, "CLOCK": clock, "TESTING": True, **extra})
+
+
+@pytest.fixture
+def app(connection: Connection, settings: Settings, clock: Clock) -> Flask:
+    """The application, on the test's connection and clock."""
+    return build_app(connection, settings, clock)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app``."""
+    return app.test_client()
+
+
+class People:
+    """Makes the users a test needs and signs them in through the API."""
+
+    def __init__(self, client: FlaskClient, session: Session, clock: Clock) -> None:
+        self.client = client
+        self.session = session
+        self.clock = clock
+        self._n = 0
+
+    def _email(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}{self._n}@example.com"
+
+    def partner(self, **fields: Any) -> dict[str, Any]:
+        """Registers a partner; returns the register response plus ``headers``."""
+        body = {"email": self._email("partner"), "password": PASSWORD, "name": "Partner", "country": "AE", **fields}
+        response = self.client.post("/api/v1/auth/register", json=body)
+        assert response.status_code == 201, response.json
+        data = dict(response.json)
+        data["headers"] = {"Authorization": f"Bearer {data['access_token']}"}
+        data["email"] = body["email"]
+        return data
+
+    def store(self, country: str = "AE", currency: str = "AED") -> accounts.Store:
+        store = accounts.create_store(
+            self.session, name=f"Store {country}", country=country, currency=currency, now=self.clock()
+        )
+        self.session.commit()
+        return store
+
+    def staff(self, role: str, store: accounts.Store | None = None) -> dict[str, Any]:
+        """Creates a staff user in the database and signs it in; returns ``user`` and ``headers``."""
+        if role == "cashier" and store is None:
+            store = self.store()
+        email = self._email(role)
+        user = accounts.create_staff(
+            self.session,
+            email=email,
+            password=PASSWORD,
+            name=role.title(),
+            role=role,
+            store_id=store.id if store else None,
+            now=self.clock(),
+        )
+        self.session.commit()
+        return {"user": user, "email": email, "headers": self.login(email)}
+
+    def login(self, email: str, password: str = PASSWORD) -> dict[str, str]:
+        response = self.client.post("/api/v1/auth/login", json={"email": email, "password": password})
+        assert response.status_code == 200, response.json
+        return {"Authorization": f"Bearer {response.json['access_token']}"}
+
+
+@pytest.fixture
+def people(client: FlaskClient, session: Session, clock: Clock) -> People:
+    """Registers partners and creates staff, signed in."""
+    return People(client, session, clock)
