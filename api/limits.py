@@ -3,22 +3,17 @@
 Counted in memory for a single process, in Redis when ``REDIS_URL`` is set (then all
 workers share one count). Login is limited per client address and, separately, per
 email, so spreading a password-guessing run over many addresses does not help.
+
+Each app gets its own ``Limiter``: Flask-Limiter keeps its storage and key prefix on
+the instance, so one module-level instance shared by several apps (tests build many)
+would count them all together.
 """
 
 from __future__ import annotations
 
-from typing import Callable
-
-from flask import Flask, current_app, request
+from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
-
-
-def setting(name: str) -> Callable[[], str]:
-    return lambda: getattr(current_app.config["SETTINGS"], name)
-
 
 def email_key() -> str:
     body = request.get_json(silent=True)
@@ -28,9 +23,27 @@ def email_key() -> str:
     return "addr:" + get_remote_address()
 
 
-def init_app(app: Flask) -> None:
+# endpoint -> [(settings attribute holding the limit, key function; None counts by address)]
+LIMITED_ENDPOINTS = {
+    "auth.Register": [("register_limit", None)],
+    "auth.Login": [("login_limit", None), ("login_limit", email_key)],
+    "auth.Refresh": [("refresh_limit", None)],
+}
+
+
+def init_app(app: Flask) -> Limiter:
+    """Attach a limiter to ``app`` and limit the endpoints above; call after the blueprints are registered."""
     settings = app.config["SETTINGS"]
-    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    app.config.setdefault("RATELIMIT_KEY_PREFIX", "pw-limits")
-    limiter.init_app(app)
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config.get("RATELIMIT_STORAGE_URI") or settings.redis_url or "memory://",
+        key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "pw-limits"),
+        headers_enabled=True,
+    )
+    for endpoint, rules in LIMITED_ENDPOINTS.items():
+        view = app.view_functions[endpoint]
+        for setting, key_func in rules:
+            view = limiter.limit(getattr(settings, setting), key_func=key_func)(view)
+        app.view_functions[endpoint] = view
+    return limiter

@@ -12,7 +12,6 @@ from flask_smorest import Blueprint
 from api.auth import BEARER_SECURITY, current_member, current_user, issue_access_token, roles_required
 from api.clock import now
 from api.db import get_session
-from api.limits import email_key, limiter, setting
 from api.schemas.accounts import (
     LoginSchema,
     MemberSchema,
@@ -45,8 +44,6 @@ def _token_pair(user: User, issued_at: dt.datetime, family_id: str | None = None
 
 @auth_blp.route("/register")
 class Register(MethodView):
-    decorators = [limiter.limit(setting("register_limit"))]
-
     @auth_blp.arguments(RegisterSchema)
     @auth_blp.response(201, RegisteredSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -61,11 +58,6 @@ class Register(MethodView):
 
 @auth_blp.route("/login")
 class Login(MethodView):
-    decorators = [
-        limiter.limit(setting("login_limit")),
-        limiter.limit(setting("login_limit"), key_func=email_key),
-    ]
-
     @auth_blp.arguments(LoginSchema)
     @auth_blp.response(200, TokenPairSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +72,6 @@ class Login(MethodView):
 
 @auth_blp.route("/refresh")
 class Refresh(MethodView):
-    decorators = [limiter.limit(setting("refresh_limit"))]
-
     @auth_blp.arguments(RefreshSchema)
     @auth_blp.response(200, TokenPairSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
