@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import cli, db, errors, limits
 from api.errors import Api
-from api.views import accounts, admin, health, pos
+from api.views import accounts, admin, health, pos, rules, wallet
 from config import Settings, load_settings
 from wallet.db import make_engine, make_sessionmaker
 
@@ -62,7 +62,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in (accounts.auth_blp, accounts.me_blp, admin.blp, pos.blp):
+    for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, pos.blp, admin.blp, rules.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     errors.init_app(app)

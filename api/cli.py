@@ -9,12 +9,13 @@ from flask.cli import AppGroup
 
 from api.clock import now
 from api.migrate import alembic_config
-from wallet import accounts
+from wallet import accounts, ledger, tiers
 from wallet.accounts import Role
 from wallet.errors import WalletError
 
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 users_cli = AppGroup("users", help="Accounts.")
+wallet_cli = AppGroup("wallet", help="Points jobs, safe to run twice (cron them nightly).")
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -75,6 +76,33 @@ def create_admin(email: str, password: str, name: str) -> None:
         click.echo(f"admin {user.email} created (id {user.id})")
 
 
+@wallet_cli.command("expire")
+@click.option("--batch", default=1000, show_default=True, help="Accounts per commit.")
+def expire(batch: int) -> None:
+    """Expire what is left of every lot that is due."""
+    factory = current_app.extensions["sessionmaker"]
+    total = 0
+    while True:
+        with factory() as session:
+            done = ledger.expire_due(session, now=now(), limit=batch)
+            session.commit()
+        total += done
+        if done < batch:
+            break
+    click.echo(f"points expired on {total} accounts")
+
+
+@wallet_cli.command("tiers")
+def recalculate_tiers() -> None:
+    """Recalculate every member's tier over the rolling 12 months (upgrades and downgrades)."""
+    factory = current_app.extensions["sessionmaker"]
+    with factory() as session:
+        changes = tiers.recalculate_all(session, now=now())
+        session.commit()
+    click.echo(f"tiers: {changes['upgraded']} upgraded, {changes['downgraded']} downgraded")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(wallet_cli)

@@ -17,7 +17,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 # Every module that declares tables. A model module missing here is invisible to
 # autogenerate, and the test that compares migrations with the models catches that.
-MODEL_MODULES = ("wallet.accounts", "wallet.refresh_tokens")
+MODEL_MODULES = (
+    "wallet.accounts",
+    "wallet.refresh_tokens",
+    "wallet.ledger",
+    "wallet.tiers",
+    "wallet.rules",
+    "wallet.purchases",
+    "wallet.idempotency",
+)
 
 
 def target_metadata() -> MetaData:

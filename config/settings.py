@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import secrets
@@ -51,11 +53,21 @@ class Settings:
     countries: tuple[str, ...] = ("AE", "SA", "QA", "KW", "BH", "OM", "PL")
     languages: tuple[str, ...] = ("en", "ar", "pl")
 
+    # Member QR signing keys, newest first: "kid:secret,kid:secret". Empty: one key
+    # derived from SECRET_KEY.
+    member_qr_keys: tuple[tuple[str, str], ...] = ()
+
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
     apns_endpoint: str | None = None
     google_wallet_endpoint: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def qr_keys(self) -> list[tuple[str, bytes]]:
+        if self.member_qr_keys:
+            return [(kid, secret.encode()) for kid, secret in self.member_qr_keys]
+        derived = hmac.new(self.secret_key.encode(), b"member-qr", hashlib.sha256).digest()
+        return [("k1", derived)]
 
     @property
     def is_production(self) -> bool:
@@ -86,6 +98,16 @@ def _csv(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if not value:
         return default
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _qr_keys(value: str | None) -> tuple[tuple[str, str], ...]:
+    keys = []
+    for part in _csv(value, ()):
+        kid, sep, secret = part.partition(":")
+        if not sep or not kid.isalnum() or len(secret.encode()) < MIN_SECRET_BYTES:
+            raise ConfigError(f"MEMBER_QR_KEYS: each key is kid:secret, kid alphanumeric, secret >= {MIN_SECRET_BYTES} bytes")
+        keys.append((kid, secret))
+    return tuple(keys)
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,6 +165,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         proxy_hops=int(env.get("PROXY_HOPS", 0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),
+        member_qr_keys=_qr_keys(env.get("MEMBER_QR_KEYS")),
         fcm_credentials=env.get("FCM_CREDENTIALS") or None,
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         apns_endpoint=env.get("APNS_ENDPOINT") or None,

@@ -54,3 +54,16 @@ class RefreshTokenReused(InvalidRefreshToken):
     """
 
     message = "the refresh token was already used; every session it belongs to is signed out"
+
+
+class IdempotencyConflict(Conflict):
+    message = "this idempotency key was already used for a different request"
+
+
+class InsufficientPoints(Conflict):
+    message = "not enough points"
+
+    def __init__(self, *, needed: int, balance: int) -> None:
+        super().__init__(f"not enough points: {needed} needed, {balance} available")
+        self.needed = needed
+        self.balance = balance

@@ -1,0 +1,190 @@
+"""Bodies of the wallet, the member card, the till and the rules admins set."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from api.schemas.fields import Country, Currency, Name, StrictBoolean
+
+SKU = validate.Length(min=1, max=64)
+
+
+class MoneySchema(Schema):
+    amount = fields.Decimal(required=True, as_string=True, places=None, allow_nan=False,
+                            validate=validate.Range(min=Decimal("0.001"), max=Decimal("10000000")))
+    currency = Currency(required=True)
+
+    @validates_schema(pass_original=True)
+    def amount_is_a_string(self, data: Any, original: Any, **kwargs: Any) -> None:
+        # Floats lose cents (0.1 + 0.2); the contract says a decimal string.
+        if isinstance(original, dict) and not isinstance(original.get("amount"), str):
+            raise ValidationError('a decimal string, such as "129.50"', "amount")
+
+
+class ItemSchema(Schema):
+    sku = fields.String(required=True, validate=SKU)
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    unit_price = fields.Decimal(required=True, places=None, allow_nan=False,
+                                validate=validate.Range(min=Decimal(0), max=Decimal("10000000")))
+
+    @validates_schema(pass_original=True)
+    def price_is_a_string(self, data: Any, original: Any, **kwargs: Any) -> None:
+        if isinstance(original, dict) and not isinstance(original.get("unit_price"), str):
+            raise ValidationError('a decimal string, such as "129.50"', "unit_price")
+
+
+class MemberRefSchema(Schema):
+    qr_payload = fields.String(validate=validate.Length(min=1, max=200))
+    member_number = fields.String(validate=validate.Length(min=1, max=32))
+
+    @validates_schema
+    def exactly_one(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("qr_payload" in data) == ("member_number" in data):
+            raise ValidationError("give qr_payload or member_number, not both or neither", "qr_payload")
+
+
+class ScanSchema(MemberRefSchema):
+    pass
+
+
+class ScannedSchema(Schema):
+    member_number = fields.String()
+    name = fields.String()
+    tier = fields.String()
+    balance = fields.Integer()
+
+
+class PurchaseCreateSchema(MemberRefSchema):
+    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    total = fields.Nested(MoneySchema, required=True)
+    items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(max=500))
+
+
+class BreakdownLine(Schema):
+    rule = fields.String()
+    label = fields.String()
+    points = fields.Integer()
+    rule_id = fields.Integer()
+
+
+class PurchaseSchema(Schema):
+    id = fields.Integer(attribute="purchase.id")
+    receipt_number = fields.String(attribute="purchase.receipt_number")
+    points_earned = fields.Integer(attribute="purchase.points_earned")
+    balance = fields.Integer()
+    tier = fields.String()
+    breakdown = fields.List(fields.Nested(BreakdownLine))
+
+
+class RefundSchema(Schema):
+    purchase_id = fields.Integer()
+    points_reversed = fields.Integer()
+    shortfall = fields.Integer(metadata={"description": "points already spent that could not be taken back"})
+    balance = fields.Integer()
+
+
+class TierSchema(Schema):
+    name = fields.String()
+    multiplier = fields.Decimal(as_string=True)
+    qualifying_points = fields.Integer()
+    next_tier = fields.String(allow_none=True)
+    points_to_next = fields.Integer(allow_none=True)
+
+
+class ExpiringSchema(Schema):
+    points = fields.Integer()
+    expires_at = fields.DateTime()
+
+
+class WalletSchema(Schema):
+    balance = fields.Integer()
+    pending = fields.Integer()
+    lifetime_earned = fields.Integer()
+    currency_value = fields.Raw(allow_none=True)
+    expiring = fields.List(fields.Nested(ExpiringSchema))
+    tier = fields.Nested(TierSchema)
+    active_vouchers = fields.Integer()
+
+
+class TransactionSchema(Schema):
+    id = fields.Integer(attribute="transaction.id")
+    type = fields.String(attribute="transaction.type")
+    points = fields.Integer(attribute="amount")
+    balance_after = fields.Integer()
+    description = fields.String(attribute="transaction.description")
+    created_at = fields.DateTime()
+    reference = fields.String(attribute="transaction.reference", allow_none=True)
+    breakdown = fields.List(fields.Nested(BreakdownLine), attribute="transaction.breakdown", allow_none=True)
+
+
+class TransactionPageSchema(Schema):
+    items = fields.List(fields.Nested(TransactionSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class CardSchema(Schema):
+    member_number = fields.String()
+    qr_payload = fields.String(attribute="payload")
+    expires_at = fields.DateTime()
+
+
+class AdjustmentCreateSchema(Schema):
+    points = fields.Integer(required=True, strict=True,
+                            validate=[validate.Range(min=-10_000_000, max=10_000_000),
+                                      validate.NoneOf([0], error="must not be zero")])
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+
+
+class AdjustmentSchema(Schema):
+    id = fields.Integer()
+    points = fields.Integer()
+    balance = fields.Integer()
+    reason = fields.String()
+
+
+class ProgramSchema(Schema):
+    country = fields.String(dump_only=True)
+    currency = Currency(required=True)
+    points_per_unit = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000))
+    per_amount = fields.Decimal(required=True, as_string=True, places=None,
+                                validate=validate.Range(min=Decimal("0.001"), max=Decimal(1_000_000)))
+    rounding = fields.String(load_default="down", validate=validate.OneOf(["down", "half_up", "up"]))
+    min_purchase = fields.Decimal(load_default=Decimal(0), as_string=True, places=None,
+                                  validate=validate.Range(min=Decimal(0), max=Decimal(1_000_000)))
+    daily_cap = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1))
+    expiry_months = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=120))
+
+
+class BonusRuleSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = Name(required=True)
+    country = Country(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
+    value = fields.Decimal(required=True, as_string=True, places=None,
+                           validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
+    skus = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=1000))
+    categories = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=100))
+    tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    active = StrictBoolean(load_default=True)
+
+    @validates_schema
+    def window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class BonusRulePatchSchema(Schema):
+    active = StrictBoolean()
+    ends_at = fields.AwareDateTime()
+    name = Name()
+
+
+class ProductSchema(Schema):
+    sku = fields.String(dump_only=True)
+    name = Name(required=True)
+    category = fields.String(required=True, validate=SKU)

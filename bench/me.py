@@ -1,0 +1,520 @@
+"""Benchmark: ``GET /api/v1/me`` under gunicorn on PostgreSQL, against ``GET /healthz``.
+
+What it measures
+    Requests per second and p50/p99 latency of ``GET /api/v1/me`` (JWT check, one
+    primary-key lookup of the user with its member, JSON out) at 1, 16 and 64
+    concurrent keep-alive connections, and of ``GET /healthz`` (no auth, no
+    database) on the same server in the same run. The machine is small and shared,
+    so the figure to quote is the ratio of /me to /healthz, not the absolute req/s.
+    For each run it also reports the CPU spent per request by the gunicorn workers,
+    the PostgreSQL backends and wrk, read from /proc, and how busy the whole machine
+    was (so noise from other users shows).
+
+How
+    1. Creates the database ``bench`` on 127.0.0.1:5432 (user postgres, trust auth)
+       when it is missing, and migrates it with ``flask --app wsgi db upgrade``.
+    2. Seeds 10,000 partners (users + members) with direct SQL and one precomputed
+       argon2 hash, once; later runs reuse them.
+    3. Starts gunicorn on 127.0.0.1:8077 with secrets, token lifetime and rate limits
+       from the environment (nothing is written to instance/), registers a partner
+       through ``POST /api/v1/auth/register`` and checks that ``/me`` answers 200.
+    4. Warms up, then runs wrk (``-t1 --latency``, bench/me.lua sets the bearer
+       header) for a fixed time per run: /healthz then /me at each connection count.
+    5. Stops the server (also on error or Ctrl-C) and prints markdown tables.
+
+Two gunicorn configurations are measured by default: ``gthread`` (2 workers x 4
+threads, what ``make run`` uses) and ``sync`` (4 sync workers, no keep-alive).
+
+Run from the project root::
+
+    .venv/bin/python bench/me.py                     # both configs, 10 s per run
+    .venv/bin/python bench/me.py --config gthread --duration 5 --json /tmp/me.json
+
+Needs wrk (``apt-get install wrk``; the script installs it itself when run as root).
+``BENCH_DATABASE_URL`` overrides the database (default
+postgresql://postgres@127.0.0.1:5432/bench).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+LUA_SCRIPT = Path(__file__).resolve().parent / "me.lua"
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/bench"
+HOST = "127.0.0.1"
+DEFAULT_PORT = 8077
+CONNECTIONS = (1, 16, 64)
+SEED_MEMBERS = 10_000
+SEED_EMAIL = "seed-{}@bench.example.com"
+SEED_EMAIL_LIKE = "seed-%@bench.example.com"
+
+CONFIGS = {
+    "gthread": ["--workers", "2", "--threads", "4"],
+    "sync": ["--workers", "4"],
+}
+
+# Country -> (language, timezone), as registration would default them.
+COUNTRIES = {
+    "AE": ("en", "Asia/Dubai"),
+    "SA": ("en", "Asia/Riyadh"),
+    "QA": ("en", "Asia/Qatar"),
+    "KW": ("en", "Asia/Kuwait"),
+    "BH": ("en", "Asia/Bahrain"),
+    "OM": ("en", "Asia/Muscat"),
+    "PL": ("pl", "Europe/Warsaw"),
+}
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+# --- set-up -------------------------------------------------------------------------
+
+
+def ensure_wrk() -> str:
+    wrk = shutil.which("wrk")
+    if wrk:
+        return wrk
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("wrk is missing; installing it with apt-get")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, timeout=600)
+        wrk = shutil.which("wrk")
+        if wrk:
+            return wrk
+    sys.exit("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu) and try again")
+
+
+def ensure_database(database_url: str) -> None:
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    name = conninfo_to_dict(database_url)["dbname"]
+    admin = make_conninfo(database_url, dbname="postgres", connect_timeout=5)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            log(f"creating database {name}")
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def app_environment(database_url: str, instance_dir: Path) -> dict[str, str]:
+    """The server's (and the migration's) environment: nothing read from or written to instance/."""
+    env = dict(os.environ)
+    env.pop("REDIS_URL", None)  # rate-limit counts stay in memory; Redis is not under test
+    env.update(
+        APP_ENV="development",
+        DATABASE_URL=database_url,
+        INSTANCE_DIR=str(instance_dir),
+        SECRET_KEY=secrets.token_urlsafe(30),  # 40 characters
+        JWT_SECRET=secrets.token_urlsafe(30),
+        ACCESS_TOKEN_SECONDS="3600",
+        RATE_LIMIT_REGISTER="100000 per minute",
+        RATE_LIMIT_LOGIN="100000 per minute",
+        RATE_LIMIT_REFRESH="100000 per minute",
+    )
+    return env
+
+
+def migrate(env: dict[str, str]) -> None:
+    log("migrating (flask --app wsgi db upgrade)")
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=120)
+
+
+def seed(database_url: str, count: int) -> None:
+    """``count`` partners besides the benchmark's own, inserted directly (argon2 once, not per row)."""
+    import psycopg
+
+    from wallet import member_numbers
+    from wallet.passwords import hash_password
+
+    with psycopg.connect(database_url, connect_timeout=5) as conn:
+        have = conn.execute(
+            "SELECT count(*) FROM users u JOIN members m ON m.user_id = u.id WHERE u.email LIKE %s",
+            (SEED_EMAIL_LIKE,),
+        ).fetchone()[0]
+        if have >= count:
+            log(f"{have} seeded partners already there")
+            return
+        log(f"seeding {count} partners ({have} there)")
+        conn.execute(
+            """
+            INSERT INTO users (email, password_hash, name, role, is_active, created_at)
+            SELECT replace(%(email)s, '{}', g::text), %(hash)s, 'Seed Partner ' || g, 'partner', true,
+                   now() - g * interval '1 minute'
+            FROM generate_series(1, %(count)s) AS g
+            ON CONFLICT (email) DO NOTHING
+            """,
+            {"email": SEED_EMAIL, "hash": hash_password("seed password, never used"), "count": count},
+        )
+        rng = random.Random(20261123)
+        for _ in range(5):  # a drawn member number may be taken; draw again for those
+            missing = [
+                row[0]
+                for row in conn.execute(
+                    """
+                    SELECT u.id FROM users u LEFT JOIN members m ON m.user_id = u.id
+                    WHERE u.email LIKE %s AND m.id IS NULL
+                    """,
+                    (SEED_EMAIL_LIKE,),
+                )
+            ]
+            if not missing:
+                break
+            rows = []
+            for user_id in missing:
+                country = rng.choice(list(COUNTRIES))
+                language, timezone = COUNTRIES[country]
+                rows.append((user_id, member_numbers.generate(), country, language, timezone, rng.random() < 0.3))
+            with conn.cursor() as cur:
+                cur.executemany(
+                    """
+                    INSERT INTO members (user_id, member_number, country, language, timezone,
+                                         marketing_opt_in, tier, created_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, 'blue', now())
+                    ON CONFLICT (member_number) DO NOTHING
+                    """,
+                    rows,
+                )
+        conn.commit()
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("ANALYZE users")
+        conn.execute("ANALYZE members")
+
+
+# --- the server ---------------------------------------------------------------------
+
+
+def port_in_use(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def start_server(config: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    cmd = [str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", *CONFIGS[config], "--log-level", "warning", "wsgi:app"]
+    log(f"starting {' '.join(cmd[1:])}")
+    with open(log_path, "ab") as out:
+        # Its own process group, so stopping it takes the workers too.
+        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is not None:
+        return
+    log(f"stopping gunicorn (pid {proc.pid})")
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+
+
+def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode(errors="replace")
+
+
+def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            if http("GET", f"{base}/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+
+
+def register_partner(base: str) -> str:
+    email = f"bench-{int(time.time())}-{secrets.token_hex(3)}@bench.example.com"
+    status, body = http(
+        "POST",
+        f"{base}/api/v1/auth/register",
+        {"email": email, "password": secrets.token_urlsafe(16), "name": "Bench Partner", "country": "AE"},
+    )
+    if status != 201:
+        raise RuntimeError(f"register answered {status}: {body}")
+    token = body["access_token"]
+    status, me = http("GET", f"{base}/api/v1/me", token=token)
+    if status != 200 or me.get("email") != email:
+        raise RuntimeError(f"/api/v1/me answered {status}: {me}")
+    log(f"registered {email} (member {me['member_number']})")
+    return token
+
+
+# --- measuring ----------------------------------------------------------------------
+
+
+def _proc_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) of one process, or None when it is not visible."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def _machine_busy() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values[:8]) - idle, sum(values[:8])
+
+
+class CpuMeter:
+    """CPU used by the gunicorn workers, the PostgreSQL backends of the bench database, and wrk."""
+
+    def __init__(self, server: subprocess.Popen[bytes], database_url: str) -> None:
+        import psycopg
+
+        self.server = server
+        self.monitor = psycopg.connect(database_url, autocommit=True, connect_timeout=5)
+
+    def close(self) -> None:
+        self.monitor.close()
+
+    def _snapshot(self) -> dict[str, Any]:
+        app = [self.server.pid, *_children(self.server.pid)]
+        db = [
+            row[0]
+            for row in self.monitor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ]
+        return {
+            "app": {pid: _proc_cpu(pid) for pid in app},
+            "db": {pid: _proc_cpu(pid) for pid in db},
+            "wrk": resource.getrusage(resource.RUSAGE_CHILDREN),
+            "machine": _machine_busy(),
+        }
+
+    def start(self) -> None:
+        self.before = self._snapshot()
+
+    def stop(self) -> dict[str, float | None]:
+        after = self._snapshot()
+
+        def delta(kind: str) -> float | None:
+            if any(v is None for v in after[kind].values()):
+                return None  # e.g. PostgreSQL in another container: its processes are not in /proc
+            return sum(v - (self.before[kind].get(pid) or 0.0) for pid, v in after[kind].items())
+
+        ru0, ru1 = self.before["wrk"], after["wrk"]
+        busy = after["machine"][0] - self.before["machine"][0]
+        total = after["machine"][1] - self.before["machine"][1]
+        return {
+            "app_cpu_s": delta("app"),
+            "db_cpu_s": delta("db"),
+            "wrk_cpu_s": (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime),
+            "machine_busy": busy / total if total else None,
+        }
+
+
+def run_wrk(wrk: str, url: str, connections: int, duration: int, token: str | None) -> dict[str, Any]:
+    env = dict(os.environ, BENCH_TOKEN=token or "")
+    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(LUA_SCRIPT), url]
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
+    for line in out.splitlines():
+        if line.startswith("BENCH_JSON "):
+            result = json.loads(line.removeprefix("BENCH_JSON "))
+            break
+    else:
+        raise RuntimeError(f"wrk printed no result:\n{out}")
+    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    result["raw"] = out
+    errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    if result["status_errors"]:
+        raise RuntimeError(f"{result['status_errors']} responses were not 2xx/3xx:\n{out}")
+    if errors:
+        log(f"warning: {errors} socket errors/timeouts in this run")
+    return result
+
+
+def bench_config(
+    config: str, *, wrk: str, port: int, duration: int, env: dict[str, str], database_url: str, workdir: Path
+) -> list[dict[str, Any]]:
+    base = f"http://{HOST}:{port}"
+    log_path = workdir / f"gunicorn-{config}.log"
+    proc = start_server(config, port, env, log_path)
+    meter = None
+    try:
+        wait_ready(proc, base, log_path)
+        token = register_partner(base)
+        log("warming up")
+        run_wrk(wrk, f"{base}/api/v1/me", 16, 3, token)
+        run_wrk(wrk, f"{base}/healthz", 16, 2, None)
+        meter = CpuMeter(proc, database_url)
+        results = []
+        for connections in CONNECTIONS:
+            for name, path, tok in (("/healthz", "/healthz", None), ("/me", "/api/v1/me", token)):
+                time.sleep(1)
+                meter.start()
+                result = run_wrk(wrk, base + path, connections, duration, tok)
+                result.update(meter.stop(), config=config, endpoint=name, connections=connections)
+                log(
+                    f"{config:8} {name:9} c={connections:<3} {result['rps']:8.0f} req/s"
+                    f"  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms"
+                    f"  machine busy {100 * (result['machine_busy'] or 0):3.0f}%"
+                )
+                results.append(result)
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn died during the run:\n{log_path.read_text()[-3000:]}")
+        return results
+    finally:
+        if meter is not None:
+            meter.close()
+        stop_server(proc)
+
+
+# --- report -------------------------------------------------------------------------
+
+
+def _per_request_us(result: dict[str, Any], key: str) -> str:
+    value = result.get(key)
+    return "n/a" if value is None else f"{1e6 * value / result['requests']:.0f}"
+
+
+def report(results: list[dict[str, Any]]) -> str:
+    lines = []
+    by_key = {(r["config"], r["endpoint"], r["connections"]): r for r in results}
+    for config in dict.fromkeys(r["config"] for r in results):
+        lines += [
+            f"### {config}: gunicorn {' '.join(CONFIGS[config])}",
+            "",
+            "| conns | /healthz req/s | p50 ms | p99 ms | /me req/s | p50 ms | p99 ms | /me ÷ /healthz req/s |",
+            "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for c in CONNECTIONS:
+            h, m = by_key.get((config, "/healthz", c)), by_key.get((config, "/me", c))
+            if not (h and m):
+                continue
+            lines.append(
+                f"| {c} | {h['rps']:.0f} | {h['p50_us'] / 1000:.2f} | {h['p99_us'] / 1000:.2f} "
+                f"| {m['rps']:.0f} | {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} | {m['rps'] / h['rps']:.2f} |"
+            )
+        lines += [
+            "",
+            "| endpoint | conns | app CPU µs/req | PostgreSQL CPU µs/req | wrk CPU µs/req | machine busy |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for c in CONNECTIONS:
+            for endpoint in ("/healthz", "/me"):
+                r = by_key.get((config, endpoint, c))
+                if r:
+                    busy = "n/a" if r["machine_busy"] is None else f"{100 * r['machine_busy']:.0f}%"
+                    lines.append(
+                        f"| {endpoint} | {c} | {_per_request_us(r, 'app_cpu_s')} | {_per_request_us(r, 'db_cpu_s')} "
+                        f"| {_per_request_us(r, 'wrk_cpu_s')} | {busy} |"
+                    )
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _interrupt(signum: int, _frame: Any) -> None:
+    """SIGTERM takes the same way out as Ctrl-C, so the server is stopped."""
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all", help="gunicorn configuration")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
+    parser.add_argument("--seed", type=int, default=SEED_MEMBERS, help="partners to seed (default 10000)")
+    parser.add_argument("--json", type=Path, help="also write the raw results here")
+    args = parser.parse_args(argv)
+    if not 1 <= args.duration <= 120:
+        parser.error("--duration must be 1..120 seconds")
+    if args.port == 8000:
+        parser.error("port 8000 is the development server's; pick another")
+
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        sys.exit("psycopg is missing: run this with the project's virtualenv, .venv/bin/python bench/me.py")
+
+    signal.signal(signal.SIGTERM, _interrupt)
+
+    wrk = ensure_wrk()
+    if port_in_use(args.port):
+        sys.exit(f"something already listens on {HOST}:{args.port}; pass --port")
+    database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
+    configs = list(CONFIGS) if args.config == "all" else [args.config]
+
+    started = dt.datetime.now(dt.timezone.utc)
+    with tempfile.TemporaryDirectory(prefix="bench-me-") as tmp:
+        workdir = Path(tmp)
+        env = app_environment(database_url, workdir / "instance")
+        ensure_database(database_url)
+        migrate(env)
+        seed(database_url, args.seed)
+        results = []
+        for config in configs:
+            results += bench_config(
+                config, wrk=wrk, port=args.port, duration=args.duration, env=env, database_url=database_url,
+                workdir=workdir,
+            )
+
+    print(f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+          f"wrk -t1 -d{args.duration}s\n")
+    print(report(results))
+    if args.json:
+        args.json.write_text(json.dumps({"started": started.isoformat(), "duration": args.duration, "results": results}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

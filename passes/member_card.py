@@ -1,0 +1,101 @@
+"""The rotating member QR the app shows at the till.
+
+Payload: ``PW1.<kid>.<member_number>.<window>.<mac>``, in QR alphanumeric-friendly
+characters. ``PW1`` names the scheme (HMAC-SHA256, truncated to 128 bits), ``kid`` the
+key, ``window`` the minute-long time slot it was made for. A till accepts a payload
+for ``VALID_WINDOWS`` windows after its own (a phone that fetched it a little while
+ago, a cashier who was slow) and one window before (a server clock slightly ahead of
+the phone's). After that it is refused as expired, so a screenshot sent to a friend
+stops working within minutes.
+
+Keys rotate by adding a new one at the front of the list: new cards are signed with
+it, and cards in flight signed with an older key still verify until that key is
+removed. A public-key scheme (``PW2``) a till can check offline can follow under
+its own prefix.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import io
+from dataclasses import dataclass
+
+SCHEME = "PW1"
+WINDOW_SECONDS = 60
+VALID_WINDOWS = 3  # the window itself and up to three after it
+EARLY_WINDOWS = 1
+
+
+class CardError(Exception):
+    """A payload the till must refuse; ``message`` is what the cashier reads."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Card:
+    member_number: str
+    payload: str
+    expires_at: dt.datetime
+
+
+def _window(at: dt.datetime) -> int:
+    return int(at.timestamp()) // WINDOW_SECONDS
+
+
+def _mac(key: bytes, message: str) -> str:
+    digest = hmac.new(key, message.encode(), hashlib.sha256).digest()[:16]
+    return base64.b32encode(digest).decode().rstrip("=")
+
+
+def issue(member_number: str, *, keys: list[tuple[str, bytes]], now: dt.datetime) -> Card:
+    """A payload for ``now``, signed with the first key."""
+    kid, key = keys[0]
+    window = _window(now)
+    body = f"{SCHEME}.{kid}.{member_number}.{window}"
+    expires = dt.datetime.fromtimestamp((window + 1 + VALID_WINDOWS) * WINDOW_SECONDS, dt.timezone.utc)
+    return Card(member_number=member_number, payload=f"{body}.{_mac(key, body)}", expires_at=expires)
+
+
+def verify(payload: str, *, keys: list[tuple[str, bytes]], now: dt.datetime) -> str:
+    """The member number in a genuine, current payload. Raises ``CardError`` with the reason."""
+    parts = payload.strip().split(".")
+    if len(parts) != 5 or parts[0] != SCHEME:
+        raise CardError("this is not a Partner Wallet member code")
+    _, kid, number, window_text, mac = parts
+    key = dict(keys).get(kid)
+    if key is None or not window_text.isdigit():
+        raise CardError("this member code is not genuine")
+    body = f"{SCHEME}.{kid}.{number}.{window_text}"
+    if not hmac.compare_digest(_mac(key, body), mac.upper()):
+        raise CardError("this member code is not genuine")
+    age = _window(now) - int(window_text)
+    if age > VALID_WINDOWS:
+        raise CardError("this member code has expired: ask the member to refresh the app")
+    if age < -EARLY_WINDOWS:
+        raise CardError("this member code is from the future: check the till's clock")
+    return number
+
+
+def png(payload: str, *, box_size: int = 10) -> bytes:
+    import qrcode
+
+    image = qrcode.make(payload, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def svg(payload: str) -> bytes:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()

@@ -1,0 +1,53 @@
+"""Stored first responses of value-moving requests, by the client's ``Idempotency-Key``.
+
+A phone on a bad line sends a redemption, loses the answer and sends it again: the
+second request must get the first answer, not a second redemption. The record is
+written in the same database transaction as the movement itself, so either both
+exist or neither does. The key is scoped to the caller, so two users' keys never
+collide. The same key with another body is a client bug and is refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wallet.db import Base
+from wallet.errors import IdempotencyConflict
+
+
+class IdempotencyRecord(Base):
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("scope", "key", name="uq_idempotency_records_scope_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    body: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+def find(session: Session, *, scope: str, key: str, request_hash: str) -> IdempotencyRecord | None:
+    """The first response under this key, or None. Raises ``IdempotencyConflict`` for another body."""
+    record = session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key))
+    if record is not None and record.request_hash != request_hash:
+        raise IdempotencyConflict()
+    return record
+
+
+def save(
+    session: Session, *, scope: str, key: str, request_hash: str, status: int, body: Any, now: dt.datetime
+) -> None:
+    """Store the response. Raises ``IdempotencyConflict`` when a concurrent request stored one first."""
+    try:
+        with session.begin_nested():
+            session.add(IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, status=status,
+                                          body=body, created_at=now))
+    except IntegrityError as exc:
+        raise IdempotencyConflict("a request with this idempotency key is already being processed") from exc

@@ -1,0 +1,186 @@
+"""Purchases booked at the till, and their refunds.
+
+A receipt number is unique per store: the same receipt booked twice (a cashier's
+double tap, a till retrying on a bad line) returns the first booking when it is the
+same purchase and is refused when it is not. A refund reverses the points of the
+purchase; the database refuses a second reversal of the same transaction.
+
+Refund after the points were spent: the refund takes back what the balance still
+holds (never below zero) and records the rest as the reversal's ``shortfall``, so
+finance sees what was given away and support can follow up. Refusing the refund
+would leave the till unable to refund the money; pushing the balance negative would
+break the invariant every other part relies on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wallet import ledger, rules, tiers
+from wallet.accounts import Member, Store
+from wallet.db import Base
+from wallet.errors import Conflict, InvalidInput, NotFound
+from wallet.money import MINOR_UNITS
+
+
+class Purchase(Base):
+    __tablename__ = "purchases"
+    __table_args__ = (UniqueConstraint("store_id", "receipt_number", name="uq_purchases_store_receipt"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"), index=True)
+    cashier_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    receipt_number: Mapped[str] = mapped_column(String(64))
+    total_amount: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    currency: Mapped[str] = mapped_column(String(3))
+    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    points_earned: Mapped[int] = mapped_column(default=0)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="RESTRICT"))
+    refund_transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_transactions.id", ondelete="RESTRICT")
+    )
+    refunded_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime]
+
+
+@dataclass(frozen=True)
+class Booking:
+    purchase: Purchase
+    balance: int
+    breakdown: list[dict[str, Any]]
+    tier: str
+
+
+def _check_amount(amount: Decimal, currency: str, field: str) -> None:
+    if amount.as_tuple().exponent < -MINOR_UNITS[currency]:  # type: ignore[operator]
+        raise InvalidInput(f"{currency} has {MINOR_UNITS[currency]} decimals", field=field)
+
+
+def book(
+    session: Session,
+    *,
+    store: Store,
+    cashier_user_id: int,
+    member: Member,
+    receipt_number: str,
+    total: Decimal,
+    currency: str,
+    items: list[dict[str, Any]] | None,
+    now: dt.datetime,
+) -> Booking:
+    """Book a purchase and earn its points. Raises ``InvalidInput`` (currency, amounts) and ``Conflict``."""
+    if currency != store.currency:
+        raise InvalidInput(f"this store takes {store.currency}, not {currency}", field="total.currency")
+    _check_amount(total, currency, "total.amount")
+    lines = items or []
+    for i, item in enumerate(lines):
+        _check_amount(item["unit_price"], currency, f"items.{i}.unit_price")
+    if sum((item["unit_price"] * item["quantity"] for item in lines), Decimal(0)) > total:
+        raise InvalidInput("the items add up to more than the total", field="items")
+
+    stored_items = [{"sku": i["sku"], "quantity": i["quantity"], "unit_price": str(i["unit_price"])} for i in lines]
+    # Lock first, then look for an earlier booking: a retry racing the first attempt
+    # waits for it and then finds it.
+    account = ledger.member_account(session, member.id, now, lock=True)
+    earlier = session.scalar(
+        select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number)
+    )
+    if earlier is not None:
+        if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
+            raise Conflict("this receipt number was already booked at this store", field="receipt_number")
+        return _booking(session, earlier, member, now)
+
+    program = rules.get_program(session, store.country)
+    tier = tiers.get_tier(session, member.tier)
+    categories = rules.categories_of(session, [i["sku"] for i in lines])
+    result = rules.compute(
+        program=program,
+        bonuses=rules.active_bonuses(session, store.country, now),
+        tier_code=tier.code,
+        tier_name=tier.name,
+        tier_multiplier=tier.multiplier,
+        total=total,
+        lines=[rules.Line(i["sku"], i["quantity"], i["unit_price"], categories.get(i["sku"])) for i in lines],
+        at=now,
+        earned_today=ledger.earned_since(session, account, _start_of_local_day(now, member.timezone)),
+    )
+    purchase = Purchase(
+        store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
+        total_amount=total, currency=currency, items=stored_items or None, points_earned=result.points,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(purchase)
+    except IntegrityError as exc:  # the same receipt, booked meanwhile for another member
+        raise Conflict("this receipt number was already booked at this store", field="receipt_number") from exc
+    if result.points > 0:
+        tx = ledger.earn(
+            session,
+            member_id=member.id,
+            points=result.points,
+            now=now,
+            expires_at=rules.add_months(now, program.expiry_months),
+            description=f"Purchase at {store.name}",
+            reference=f"receipt {receipt_number}",
+            idempotency_key=f"purchase:{purchase.id}",
+            breakdown=result.breakdown,
+        )
+        purchase.transaction_id = tx.id
+        tiers.upgrade_on_earn(session, member, now)
+    session.flush()
+    return Booking(purchase=purchase, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
+
+
+def _booking(session: Session, purchase: Purchase, member: Member, now: dt.datetime) -> Booking:
+    tx = session.get(ledger.LedgerTransaction, purchase.transaction_id) if purchase.transaction_id else None
+    return Booking(
+        purchase=purchase,
+        balance=ledger.member_account(session, member.id, now).balance,
+        breakdown=(tx.breakdown if tx else None) or [],
+        tier=member.tier,
+    )
+
+
+def _start_of_local_day(now: dt.datetime, timezone: str) -> dt.datetime:
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
+
+
+def get_at_store(session: Session, purchase_id: int, store_id: int) -> Purchase:
+    """The purchase, if it was booked at this store. Raises ``NotFound`` otherwise (not 403: ids are not confirmed)."""
+    purchase = session.get(Purchase, purchase_id)
+    if purchase is None or purchase.store_id != store_id:
+        raise NotFound("no such purchase at this store")
+    return purchase
+
+
+def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.datetime) -> ledger.LedgerTransaction | None:
+    """Reverse the purchase's points. Raises ``Conflict`` when it was already refunded.
+
+    Returns the reversal, or None for a purchase that earned nothing.
+    """
+    if purchase.refunded_at is not None:
+        raise ledger.AlreadyReversed("this purchase was already refunded")
+    tx = None
+    if purchase.transaction_id is not None:
+        tx = ledger.reverse(
+            session,
+            transaction_id=purchase.transaction_id,
+            now=now,
+            description=f"Refund of receipt {purchase.receipt_number}",
+            actor_user_id=actor_user_id,
+        )
+        purchase.refund_transaction_id = tx.id
+    purchase.refunded_at = now
+    session.flush()
+    return tx

@@ -1,0 +1,192 @@
+"""Earning rules, set per country by admins, not in code.
+
+A country's ``Program`` says how many points a unit of money earns, how to round,
+the minimum purchase, the daily cap per member and how long points live. ``BonusRule``
+rows add time-boxed offers ("double points on winter tyres from 1 Nov to 15 Dec"),
+optionally for some SKUs or categories and some tiers.
+
+``compute`` is pure: it takes the purchase and the rules and returns the points with
+a breakdown (which rule gave how many), stored with the transaction and shown in the
+partner's history.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Numeric, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wallet.db import Base
+from wallet.errors import NotFound
+
+ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
+
+
+class Program(Base):
+    __tablename__ = "programs"
+    __table_args__ = (
+        CheckConstraint("rounding IN ('down', 'half_up', 'up')", name="rounding_known"),
+        CheckConstraint("per_amount > 0 AND points_per_unit >= 0 AND expiry_months > 0", name="sane"),
+    )
+
+    country: Mapped[str] = mapped_column(String(2), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    points_per_unit: Mapped[int]
+    per_amount: Mapped[Decimal] = mapped_column(Numeric(14, 3))
+    rounding: Mapped[str] = mapped_column(String(8), default="down")
+    min_purchase: Mapped[Decimal] = mapped_column(Numeric(14, 3), default=Decimal(0))
+    daily_cap: Mapped[int | None]
+    expiry_months: Mapped[int] = mapped_column(default=24)
+    updated_at: Mapped[dt.datetime]
+
+
+class Product(Base):
+    """What a SKU is, so a bonus for a category can find it on a receipt."""
+
+    __tablename__ = "products"
+
+    sku: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class BonusRule(Base):
+    __tablename__ = "bonus_rules"
+    __table_args__ = (
+        CheckConstraint("kind IN ('multiplier', 'per_item')", name="kind_known"),
+        CheckConstraint("value > 0", name="value_positive"),
+        CheckConstraint("ends_at > starts_at", name="window_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    # multiplier: the eligible amount earns this many times the base rate (2 = double);
+    # per_item: this many extra points per eligible item.
+    value: Mapped[Decimal] = mapped_column(Numeric(10, 3))
+    skus: Mapped[list[str]] = mapped_column(JSON, default=list)
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tiers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime]
+
+
+@dataclass(frozen=True)
+class Line:
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    category: str | None = None
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass
+class Result:
+    points: int
+    breakdown: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, rule: str, label: str, points: int, **extra: Any) -> None:
+        self.breakdown.append({"rule": rule, "label": label, "points": points, **extra})
+        self.points += points
+
+
+def _base(program: Program, amount: Decimal) -> int:
+    units = (amount / program.per_amount) * program.points_per_unit
+    return int(units.quantize(Decimal(1), rounding=ROUNDING[program.rounding]))
+
+
+def compute(
+    *,
+    program: Program,
+    bonuses: list[BonusRule],
+    tier_code: str,
+    tier_name: str,
+    tier_multiplier: Decimal,
+    total: Decimal,
+    lines: list[Line],
+    at: dt.datetime,
+    earned_today: int,
+) -> Result:
+    """Points for a purchase of ``total`` made at ``at``. Never negative."""
+    result = Result(points=0)
+    if total < program.min_purchase:
+        result.add("minimum_purchase", f"below the minimum purchase of {program.min_purchase} {program.currency}", 0)
+        return result
+    base = _base(program, total)
+    result.add("base", f"{program.points_per_unit} per {program.per_amount} {program.currency}", base)
+    if tier_multiplier != 1 and base:
+        extra = int((base * (tier_multiplier - 1)).quantize(Decimal(1), rounding=ROUND_DOWN))
+        if extra:
+            result.add("tier", f"{tier_name} ×{tier_multiplier.normalize()}", extra)
+    for rule in bonuses:
+        if not (rule.active and rule.starts_at <= at < rule.ends_at) or (rule.tiers and tier_code not in rule.tiers):
+            continue
+        targeted = bool(rule.skus or rule.categories)
+        eligible = [ln for ln in lines if ln.sku in rule.skus or (ln.category and ln.category in rule.categories)]
+        if rule.kind == "multiplier":
+            amount = sum((ln.amount for ln in eligible), Decimal(0)) if targeted else total
+            extra = int((_base(program, amount) * (rule.value - 1)).quantize(Decimal(1), rounding=ROUND_DOWN))
+        else:
+            quantity = sum(ln.quantity for ln in eligible) if targeted else sum(ln.quantity for ln in lines)
+            extra = int((rule.value * quantity).quantize(Decimal(1), rounding=ROUND_DOWN))
+        if extra > 0:
+            result.add("bonus", rule.name, extra, rule_id=rule.id)
+    if program.daily_cap is not None and earned_today + result.points > program.daily_cap:
+        allowed = max(program.daily_cap - earned_today, 0)
+        result.add("daily_cap", f"daily cap of {program.daily_cap} points", allowed - result.points)
+    return result
+
+
+def get_program(session: Session, country: str) -> Program:
+    """Raises ``NotFound`` when the country has no program."""
+    program = session.get(Program, country)
+    if program is None:
+        raise NotFound(f"no earning program is set up for {country}")
+    return program
+
+
+def active_bonuses(session: Session, country: str, at: dt.datetime) -> list[BonusRule]:
+    return list(
+        session.scalars(
+            select(BonusRule)
+            .where(BonusRule.country == country, BonusRule.active.is_(True), BonusRule.starts_at <= at,
+                   BonusRule.ends_at > at)
+            .order_by(BonusRule.id)
+        )
+    )
+
+
+def categories_of(session: Session, skus: list[str]) -> dict[str, str]:
+    if not skus:
+        return {}
+    return dict(session.execute(select(Product.sku, Product.category).where(Product.sku.in_(skus))).all())
+
+
+def add_months(at: dt.datetime, months: int) -> dt.datetime:
+    """``at`` plus whole months; the 31st becomes the month's last day."""
+    month = at.month - 1 + months
+    year, month = at.year + month // 12, month % 12 + 1
+    day = min(at.day, calendar.monthrange(year, month)[1])
+    return at.replace(year=year, month=month, day=day)
+
+
+def save_program(session: Session, *, country: str, now: dt.datetime, **values: Any) -> Program:
+    """Create or replace a country's program."""
+    program = session.get(Program, country) or Program(country=country)
+    for key, value in values.items():
+        setattr(program, key, value)
+    program.updated_at = now
+    session.add(program)
+    session.flush()
+    return program
