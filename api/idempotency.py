@@ -51,13 +51,13 @@ def value_moving(view: F) -> F:
             digest = _request_hash()
             record = idempotency.find(session, scope=scope, key=key, request_hash=digest)
             if record is not None:
-                replay = Response(json.dumps(record.body), status=record.status, mimetype="application/json")
+                replay = Response(record.body, status=record.status, mimetype="application/json")
                 replay.headers["Idempotent-Replayed"] = "true"
                 return replay
         response = view(*args, **kwargs)
         if key is not None and isinstance(response, Response) and response.status_code < 400:
             idempotency.save(session, scope=scope, key=key, request_hash=digest, status=response.status_code,
-                             body=response.get_json(), now=now())
+                             body=response.get_data(as_text=True), now=now())
         session.commit()
         return response
 

@@ -6,9 +6,12 @@ What it measures
     concurrent keep-alive connections, and of ``GET /healthz`` (no auth, no
     database) on the same server in the same run. The machine is small and shared,
     so the figure to quote is the ratio of /me to /healthz, not the absolute req/s.
-    For each run it also reports the CPU spent per request by the gunicorn workers,
-    the PostgreSQL backends and wrk, read from /proc, and how busy the whole machine
-    was (so noise from other users shows).
+    Every (/healthz, /me) pair runs back to back, and the whole sequence is repeated
+    (``--rounds``, default 3); the tables show medians, and the ratio is the median
+    of each round's own ratio. Each run also records, from /proc, the CPU spent per
+    request by the gunicorn workers, the PostgreSQL backends and wrk, how evenly the
+    workers shared the work, and how much CPU other processes on the machine took
+    (the noise).
 
 How
     1. Creates the database ``bench`` on 127.0.0.1:5432 (user postgres, trust auth)
@@ -20,15 +23,15 @@ How
        through ``POST /api/v1/auth/register`` and checks that ``/me`` answers 200.
     4. Warms up, then runs wrk (``-t1 --latency``, bench/me.lua sets the bearer
        header) for a fixed time per run: /healthz then /me at each connection count.
-    5. Stops the server (also on error or Ctrl-C) and prints markdown tables.
+    5. Stops the server (also on error, Ctrl-C or SIGTERM) and prints markdown tables.
 
 Two gunicorn configurations are measured by default: ``gthread`` (2 workers x 4
 threads, what ``make run`` uses) and ``sync`` (4 sync workers, no keep-alive).
 
 Run from the project root::
 
-    .venv/bin/python bench/me.py                     # both configs, 10 s per run
-    .venv/bin/python bench/me.py --config gthread --duration 5 --json /tmp/me.json
+    .venv/bin/python bench/me.py          # both configs, 3 rounds of 10 s runs: about 8 minutes
+    .venv/bin/python bench/me.py --config gthread --rounds 1 --duration 5 --json /tmp/me.json
 
 Needs wrk (``apt-get install wrk``; the script installs it itself when run as root).
 ``BENCH_DATABASE_URL`` overrides the database (default
@@ -46,6 +49,7 @@ import resource
 import secrets
 import shutil
 import signal
+import statistics
 import socket
 import subprocess
 import sys
@@ -304,15 +308,16 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+def _machine_cpu() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, summed over its CPUs."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     idle = values[3] + values[4]  # idle + iowait
-    return sum(values[:8]) - idle, sum(values[:8])
+    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
 
 
 class CpuMeter:
-    """CPU used by the gunicorn workers, the PostgreSQL backends of the bench database, and wrk."""
+    """CPU used during a run by the gunicorn workers, the PostgreSQL backends of the bench
+    database, wrk, and everything else on the machine."""
 
     def __init__(self, server: subprocess.Popen[bytes], database_url: str) -> None:
         import psycopg
@@ -324,7 +329,6 @@ class CpuMeter:
         self.monitor.close()
 
     def _snapshot(self) -> dict[str, Any]:
-        app = [self.server.pid, *_children(self.server.pid)]
         db = [
             row[0]
             for row in self.monitor.execute(
@@ -332,31 +336,38 @@ class CpuMeter:
             )
         ]
         return {
-            "app": {pid: _proc_cpu(pid) for pid in app},
+            "master": _proc_cpu(self.server.pid),
+            "workers": {pid: _proc_cpu(pid) for pid in _children(self.server.pid)},
             "db": {pid: _proc_cpu(pid) for pid in db},
             "wrk": resource.getrusage(resource.RUSAGE_CHILDREN),
-            "machine": _machine_busy(),
+            "machine": _machine_cpu(),
         }
 
     def start(self) -> None:
         self.before = self._snapshot()
 
-    def stop(self) -> dict[str, float | None]:
-        after = self._snapshot()
+    def stop(self) -> dict[str, Any]:
+        after, before = self._snapshot(), self.before
 
-        def delta(kind: str) -> float | None:
+        def deltas(kind: str) -> dict[int, float] | None:
             if any(v is None for v in after[kind].values()):
                 return None  # e.g. PostgreSQL in another container: its processes are not in /proc
-            return sum(v - (self.before[kind].get(pid) or 0.0) for pid, v in after[kind].items())
+            return {pid: v - (before[kind].get(pid) or 0.0) for pid, v in after[kind].items()}
 
-        ru0, ru1 = self.before["wrk"], after["wrk"]
-        busy = after["machine"][0] - self.before["machine"][0]
-        total = after["machine"][1] - self.before["machine"][1]
+        workers, db = deltas("workers"), deltas("db")
+        app = None if workers is None else sum(workers.values()) + (after["master"] or 0) - (before["master"] or 0)
+        wrk = sum(getattr(after["wrk"], f) - getattr(before["wrk"], f) for f in ("ru_utime", "ru_stime"))
+        busy = after["machine"][0] - before["machine"][0]
+        total = after["machine"][1] - before["machine"][1]
+        ours = (app or 0) + (db and sum(db.values()) or 0) + wrk
         return {
-            "app_cpu_s": delta("app"),
-            "db_cpu_s": delta("db"),
-            "wrk_cpu_s": (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime),
+            "app_cpu_s": app,
+            "db_cpu_s": None if db is None else sum(db.values()),
+            "wrk_cpu_s": wrk,
+            # The busiest worker's share of the workers' CPU: 1/workers is an even spread.
+            "busiest_worker_share": max(workers.values()) / sum(workers.values()) if workers else None,
             "machine_busy": busy / total if total else None,
+            "others_cpu": max(0.0, busy - ours) / total if total else None,
         }
 
 
@@ -371,18 +382,20 @@ def run_wrk(wrk: str, url: str, connections: int, duration: int, token: str | No
     else:
         raise RuntimeError(f"wrk printed no result:\n{out}")
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["raw"] = out
-    errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors", "timeouts"))
+    result["wrk_output"] = out
     if result["status_errors"]:
         raise RuntimeError(f"{result['status_errors']} responses were not 2xx/3xx:\n{out}")
+    errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
     if errors:
         log(f"warning: {errors} socket errors/timeouts in this run")
     return result
 
 
 def bench_config(
-    config: str, *, wrk: str, port: int, duration: int, env: dict[str, str], database_url: str, workdir: Path
+    config: str, *, wrk: str, port: int, duration: int, rounds: int, env: dict[str, str], database_url: str,
+    workdir: Path,
 ) -> list[dict[str, Any]]:
+    """All runs of one gunicorn configuration: ``rounds`` x (/healthz then /me at each connection count)."""
     base = f"http://{HOST}:{port}"
     log_path = workdir / f"gunicorn-{config}.log"
     proc = start_server(config, port, env, log_path)
@@ -395,18 +408,19 @@ def bench_config(
         run_wrk(wrk, f"{base}/healthz", 16, 2, None)
         meter = CpuMeter(proc, database_url)
         results = []
-        for connections in CONNECTIONS:
-            for name, path, tok in (("/healthz", "/healthz", None), ("/me", "/api/v1/me", token)):
-                time.sleep(1)
-                meter.start()
-                result = run_wrk(wrk, base + path, connections, duration, tok)
-                result.update(meter.stop(), config=config, endpoint=name, connections=connections)
-                log(
-                    f"{config:8} {name:9} c={connections:<3} {result['rps']:8.0f} req/s"
-                    f"  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms"
-                    f"  machine busy {100 * (result['machine_busy'] or 0):3.0f}%"
-                )
-                results.append(result)
+        for round_ in range(1, rounds + 1):
+            for connections in CONNECTIONS:
+                for name, path, tok in (("/healthz", "/healthz", None), ("/me", "/api/v1/me", token)):
+                    time.sleep(1)
+                    meter.start()
+                    result = run_wrk(wrk, base + path, connections, duration, tok)
+                    result.update(meter.stop(), config=config, endpoint=name, connections=connections, round=round_)
+                    log(
+                        f"{config} round {round_} {name:9} c={connections:<3} {result['rps']:6.0f} req/s"
+                        f"  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms"
+                        f"  others' CPU {_pct(result['others_cpu'])}"
+                    )
+                    results.append(result)
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn died during the run:\n{log_path.read_text()[-3000:]}")
         return results
@@ -419,42 +433,62 @@ def bench_config(
 # --- report -------------------------------------------------------------------------
 
 
-def _per_request_us(result: dict[str, Any], key: str) -> str:
-    value = result.get(key)
-    return "n/a" if value is None else f"{1e6 * value / result['requests']:.0f}"
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.0f}%"
+
+
+def _median(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return statistics.median(present) if present else None
+
+
+def _per_request_us(runs: list[dict[str, Any]], key: str) -> str:
+    value = _median([None if r[key] is None else 1e6 * r[key] / r["requests"] for r in runs])
+    return "n/a" if value is None else f"{value:.0f}"
 
 
 def report(results: list[dict[str, Any]]) -> str:
+    """Markdown tables: medians over the rounds; the ratio is the median of each round's own ratio."""
+    runs: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for r in results:
+        runs.setdefault((r["config"], r["endpoint"], r["connections"]), []).append(r)
     lines = []
-    by_key = {(r["config"], r["endpoint"], r["connections"]): r for r in results}
     for config in dict.fromkeys(r["config"] for r in results):
         lines += [
             f"### {config}: gunicorn {' '.join(CONFIGS[config])}",
             "",
-            "| conns | /healthz req/s | p50 ms | p99 ms | /me req/s | p50 ms | p99 ms | /me ÷ /healthz req/s |",
+            "| conns | /healthz req/s | p50 ms | p99 ms | /me req/s | p50 ms | p99 ms | /me ÷ /healthz req/s (range) |",
             "|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for c in CONNECTIONS:
-            h, m = by_key.get((config, "/healthz", c)), by_key.get((config, "/me", c))
+            h, m = runs.get((config, "/healthz", c)), runs.get((config, "/me", c))
             if not (h and m):
                 continue
-            lines.append(
-                f"| {c} | {h['rps']:.0f} | {h['p50_us'] / 1000:.2f} | {h['p99_us'] / 1000:.2f} "
-                f"| {m['rps']:.0f} | {m['p50_us'] / 1000:.2f} | {m['p99_us'] / 1000:.2f} | {m['rps'] / h['rps']:.2f} |"
-            )
+            ratios = [me["rps"] / hz["rps"] for hz, me in zip(h, m)]
+            cells = []
+            for rs in (h, m):
+                cells += [
+                    f"{_median([r['rps'] for r in rs]):.0f}",
+                    f"{_median([r['p50_us'] for r in rs]) / 1000:.2f}",
+                    f"{_median([r['p99_us'] for r in rs]) / 1000:.2f}",
+                ]
+            spread = f" ({min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
+            lines.append(f"| {c} | {' | '.join(cells)} | {_median(ratios):.2f}{spread} |")
         lines += [
             "",
-            "| endpoint | conns | app CPU µs/req | PostgreSQL CPU µs/req | wrk CPU µs/req | machine busy |",
-            "|---|---:|---:|---:|---:|---:|",
+            "| endpoint | conns | app CPU µs/req | PostgreSQL CPU µs/req | wrk CPU µs/req "
+            "| busiest worker's share | others' CPU (max) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for c in CONNECTIONS:
             for endpoint in ("/healthz", "/me"):
-                r = by_key.get((config, endpoint, c))
-                if r:
-                    busy = "n/a" if r["machine_busy"] is None else f"{100 * r['machine_busy']:.0f}%"
+                rs = runs.get((config, endpoint, c))
+                if rs:
+                    others = [r["others_cpu"] for r in rs if r["others_cpu"] is not None]
                     lines.append(
-                        f"| {endpoint} | {c} | {_per_request_us(r, 'app_cpu_s')} | {_per_request_us(r, 'db_cpu_s')} "
-                        f"| {_per_request_us(r, 'wrk_cpu_s')} | {busy} |"
+                        f"| {endpoint} | {c} | {_per_request_us(rs, 'app_cpu_s')} | {_per_request_us(rs, 'db_cpu_s')} "
+                        f"| {_per_request_us(rs, 'wrk_cpu_s')} | {_pct(_median([r['busiest_worker_share'] for r in rs]))} "
+                        f"| {_pct(max(others) if others else None)} |"
                     )
         lines.append("")
     return "\n".join(lines)
@@ -469,12 +503,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all", help="gunicorn configuration")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat every pair of runs; medians are reported (default 3)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
     parser.add_argument("--seed", type=int, default=SEED_MEMBERS, help="partners to seed (default 10000)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 120:
         parser.error("--duration must be 1..120 seconds")
+    if not 1 <= args.rounds <= 10:
+        parser.error("--rounds must be 1..10")
     if args.port == 8000:
         parser.error("port 8000 is the development server's; pick another")
 
@@ -501,15 +538,18 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for config in configs:
             results += bench_config(
-                config, wrk=wrk, port=args.port, duration=args.duration, env=env, database_url=database_url,
-                workdir=workdir,
+                config, wrk=wrk, port=args.port, duration=args.duration, rounds=args.rounds, env=env,
+                database_url=database_url, workdir=workdir,
             )
 
-    print(f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
-          f"wrk -t1 -d{args.duration}s\n")
+    print(
+        f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
+        f"wrk -t1 -d{args.duration}s, median of {args.rounds} round(s)\n"
+    )
     print(report(results))
     if args.json:
-        args.json.write_text(json.dumps({"started": started.isoformat(), "duration": args.duration, "results": results}, indent=1))
+        summary = {"started": started.isoformat(), "duration": args.duration, "rounds": args.rounds, "results": results}
+        args.json.write_text(json.dumps(summary, indent=1))
     return 0
 
 

@@ -216,3 +216,35 @@ class People:
 def people(client: FlaskClient, session: Session, clock: Clock) -> People:
     """Registers partners and creates staff, signed in."""
     return People(client, session, clock)
+
+
+class Till:
+    """A store with a signed-in cashier, and the member card a partner shows it."""
+
+    def __init__(self, client: FlaskClient, people: People, app: Flask, clock: Clock, country: str = "AE",
+                 currency: str = "AED") -> None:
+        self.client, self.app, self.clock = client, app, clock
+        self.store = people.store(country=country, currency=currency)
+        self.cashier = people.staff("cashier", store=self.store)
+        self.headers = self.cashier["headers"]
+        self._receipts = 0
+
+    def card(self, partner: dict[str, Any]) -> str:
+        return self.client.get("/api/v1/me/card", headers=partner["headers"]).json["qr_payload"]
+
+    def buy(self, partner: dict[str, Any], amount: str, *, receipt: str | None = None,
+            headers: dict[str, str] | None = None, **extra: Any) -> Any:
+        self._receipts += 1
+        body = {
+            "member_number": partner["member"]["member_number"],
+            "receipt_number": receipt or f"R-{self._receipts}",
+            "total": {"amount": amount, "currency": self.store.currency},
+            **extra,
+        }
+        return self.client.post("/api/v1/pos/purchases", json=body, headers={**self.headers, **(headers or {})})
+
+
+@pytest.fixture
+def till(client: FlaskClient, people: People, app: Flask, clock: Clock) -> Till:
+    """A UAE store (AED) with its cashier signed in."""
+    return Till(client, people, app, clock)

@@ -10,9 +10,7 @@ collide. The same key with another body is a client bug and is refused.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-from sqlalchemy import JSON, String, UniqueConstraint, select
+from sqlalchemy import String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -29,7 +27,8 @@ class IdempotencyRecord(Base):
     key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[int]
-    body: Mapped[Any] = mapped_column(JSON)
+    # The bytes the client got, so a replay is identical to the letter.
+    body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(index=True)
 
 
@@ -42,7 +41,7 @@ def find(session: Session, *, scope: str, key: str, request_hash: str) -> Idempo
 
 
 def save(
-    session: Session, *, scope: str, key: str, request_hash: str, status: int, body: Any, now: dt.datetime
+    session: Session, *, scope: str, key: str, request_hash: str, status: int, body: str, now: dt.datetime
 ) -> None:
     """Store the response. Raises ``IdempotencyConflict`` when a concurrent request stored one first."""
     try:

@@ -53,7 +53,7 @@ def upgrade() -> None:
     sa.Column('key', sa.String(length=255), nullable=False),
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('body', sa.JSON(), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
     sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('scope', 'key', name='uq_idempotency_records_scope_key')

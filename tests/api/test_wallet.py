@@ -1,0 +1,101 @@
+"""What a partner sees on the phone: balance, expiry, tier progress, history, the card."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import zxingcpp
+from PIL import Image
+
+from tests.conftest import START
+
+
+def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, people, till, clock):
+    # given: points live 24 months; 300 earned 700 days ago, 1,500 today
+    partner = people.partner()
+    assert till.buy(partner, "300.00").status_code == 201
+    clock.advance(days=700)
+    till.headers = people.login(till.cashier["email"])
+    assert till.buy(partner, "1500.00").status_code == 201
+
+    # when
+    wallet = client.get("/api/v1/me/wallet", headers=people.login(partner["email"])).json
+
+    # then
+    assert wallet["balance"] == 1800
+    assert wallet["lifetime_earned"] == 1800
+    assert wallet["expiring"] == [{"points": 300, "expires_at": "2028-11-23T09:00:00+00:00"}]
+    assert wallet["tier"] == {"name": "Blue", "multiplier": "1.000", "qualifying_points": 1500,
+                              "next_tier": "Silver", "points_to_next": 500}
+
+
+def test_a_purchase_that_crosses_a_threshold_lifts_the_tier_and_the_next_earns_more(client, people, till):
+    partner = people.partner()
+    assert till.buy(partner, "2000.00").json["tier"] == "silver"
+    second = till.buy(partner, "100.00").json
+    assert second["points_earned"] == 125
+    assert second["breakdown"][1] == {"rule": "tier", "label": "Silver ×1.25", "points": 25}
+    assert client.get("/api/v1/me", headers=partner["headers"]).json["tier"] == "silver"
+
+
+def test_history_pages_newest_first_without_repeats(client, people, till):
+    partner = people.partner()
+    for i in range(5):
+        till.buy(partner, f"{10 + i}.00")
+    seen, cursor = [], None
+    while True:
+        query = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = client.get("/api/v1/me/wallet/transactions", query_string=query, headers=partner["headers"]).json
+        seen += [t["points"] for t in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [14, 13, 12, 11, 10]
+
+
+def test_a_made_up_cursor_or_limit_is_422(client, people):
+    partner = people.partner()
+    for query, field in (({"cursor": "not-ours"}, "cursor"), ({"limit": 101}, "limit"), ({"limit": 0}, "limit")):
+        response = client.get("/api/v1/me/wallet/transactions", query_string=query, headers=partner["headers"])
+        assert response.status_code == 422
+        assert field in response.json["errors"]["query"]
+
+
+def test_a_partner_sees_only_its_own_history(client, people, till):
+    rich, other = people.partner(), people.partner()
+    till.buy(rich, "500.00")
+    assert client.get("/api/v1/me/wallet/transactions", headers=other["headers"]).json["items"] == []
+    assert client.get("/api/v1/me/wallet", headers=other["headers"]).json["balance"] == 0
+
+
+def test_the_card_payload_rotates_and_says_when_it_expires(client, people, clock):
+    partner = people.partner()
+    first = client.get("/api/v1/me/card", headers=partner["headers"]).json
+    assert first["member_number"] == partner["member"]["member_number"]
+    assert dt.datetime.fromisoformat(first["expires_at"]) - START == dt.timedelta(minutes=4)
+    clock.advance(minutes=1)
+    assert client.get("/api/v1/me/card", headers=partner["headers"]).json["qr_payload"] != first["qr_payload"]
+
+
+def test_the_qr_png_decodes_to_the_payload_a_till_accepts(client, people, till):
+    partner = people.partner()
+    response = client.get("/api/v1/me/card/qr.png", headers=partner["headers"])
+    assert response.mimetype == "image/png"
+    assert response.headers["Cache-Control"] == "no-store"
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(response.data)))
+    assert len(decoded) == 1 and decoded[0].format == zxingcpp.BarcodeFormat.QRCode
+    scan = client.post("/api/v1/pos/scan", json={"qr_payload": decoded[0].text}, headers=till.headers)
+    assert scan.json["member_number"] == partner["member"]["member_number"]
+
+
+def test_the_qr_svg_is_an_svg_image(client, people):
+    response = client.get("/api/v1/me/card/qr.svg", headers=people.partner()["headers"])
+    assert response.mimetype == "image/svg+xml"
+    assert response.data.lstrip().startswith(b"<?xml") and b"<svg" in response.data
+
+
+def test_staff_have_no_wallet_or_card(client, people):
+    cashier = people.staff("cashier")
+    for path in ("/api/v1/me/wallet", "/api/v1/me/wallet/transactions", "/api/v1/me/card", "/api/v1/me/card/qr.png"):
+        assert client.get(path, headers=cashier["headers"]).status_code == 403, path
