@@ -101,9 +101,15 @@ class Result:
         self.points += points
 
 
+def _plain(value: Decimal) -> str:
+    """10.000 -> "10", 0.100 -> "0.1": for labels a partner reads."""
+    return format(value.normalize(), "f")
+
+
 def _base(program: Program, amount: Decimal) -> int:
-    units = (amount / program.per_amount) * program.points_per_unit
-    return int(units.quantize(Decimal(1), rounding=ROUNDING[program.rounding]))
+    # Whole units of spend earn: "2 points per 5 AED" gives 38 for 99 AED, not 39.6.
+    units = (amount / program.per_amount).quantize(Decimal(1), rounding=ROUNDING[program.rounding])
+    return int(units) * program.points_per_unit
 
 
 def compute(
@@ -121,14 +127,14 @@ def compute(
     """Points for a purchase of ``total`` made at ``at``. Never negative."""
     result = Result(points=0)
     if total < program.min_purchase:
-        result.add("minimum_purchase", f"below the minimum purchase of {program.min_purchase} {program.currency}", 0)
+        result.add("minimum_purchase", f"below the minimum purchase of {_plain(program.min_purchase)} {program.currency}", 0)
         return result
     base = _base(program, total)
-    result.add("base", f"{program.points_per_unit} per {program.per_amount} {program.currency}", base)
+    result.add("base", f"{program.points_per_unit} per {_plain(program.per_amount)} {program.currency}", base)
     if tier_multiplier != 1 and base:
         extra = int((base * (tier_multiplier - 1)).quantize(Decimal(1), rounding=ROUND_DOWN))
         if extra:
-            result.add("tier", f"{tier_name} ×{tier_multiplier.normalize()}", extra)
+            result.add("tier", f"{tier_name} ×{_plain(tier_multiplier)}", extra)
     for rule in bonuses:
         if not (rule.active and rule.starts_at <= at < rule.ends_at) or (rule.tiers and tier_code not in rule.tiers):
             continue
