@@ -1,8 +1,10 @@
-"""Rate limits on the doors attackers knock on: login, registration, token refresh.
+"""Rate limits on the doors attackers knock on: login, registration, token refresh, QR scans.
 
 Counted in memory for a single process, in Redis when ``REDIS_URL`` is set (then all
 workers share one count). Login is limited per client address and, separately, per
-email, so spreading a password-guessing run over many addresses does not help.
+email, so spreading a password-guessing run over many addresses does not help. Scans
+are limited per signed-in till, so one store's tills behind one address do not
+throttle each other, and a stolen till token cannot try payloads at speed.
 
 Each app gets its own ``Limiter``: Flask-Limiter keeps its storage and key prefix on
 the instance, so one module-level instance shared by several apps (tests build many)
@@ -11,9 +13,12 @@ would count them all together.
 
 from __future__ import annotations
 
+import hashlib
+
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
 
 def email_key() -> str:
     body = request.get_json(silent=True)
@@ -23,11 +28,17 @@ def email_key() -> str:
     return "addr:" + get_remote_address()
 
 
+def bearer_key() -> str:
+    token = request.headers.get("Authorization", "")
+    return "bearer:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
 # endpoint -> [(settings attribute holding the limit, key function; None counts by address)]
 LIMITED_ENDPOINTS = {
     "auth.Register": [("register_limit", None)],
     "auth.Login": [("login_limit", None), ("login_limit", email_key)],
     "auth.Refresh": [("refresh_limit", None)],
+    "pos.Scan": [("scan_limit", bearer_key)],
 }
 
 

@@ -41,6 +41,8 @@ class Settings:
     login_limit: str = "10 per minute"
     register_limit: str = "20 per hour"
     refresh_limit: str = "30 per minute"
+    # A till scans a customer every few seconds; a script trying payloads scans faster.
+    scan_limit: str = "60 per minute"
 
     # How many reverse proxies in front set X-Forwarded-For; 0 trusts none of it, so
     # a client cannot choose the address its rate limit is counted under.
@@ -162,6 +164,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         login_limit=env.get("RATE_LIMIT_LOGIN", "10 per minute"),
         register_limit=env.get("RATE_LIMIT_REGISTER", "20 per hour"),
         refresh_limit=env.get("RATE_LIMIT_REFRESH", "30 per minute"),
+        scan_limit=env.get("RATE_LIMIT_SCAN", "60 per minute"),
         proxy_hops=int(env.get("PROXY_HOPS", 0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),

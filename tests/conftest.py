@@ -139,6 +139,7 @@ def settings(tmp_path: Path) -> Settings:
         login_limit="1000 per minute",
         register_limit="1000 per minute",
         refresh_limit="1000 per minute",
+        scan_limit="1000 per minute",
     )
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from wallet import member_numbers
+from wallet import ledger, member_numbers
 from wallet.db import Base
 from wallet.errors import AuthenticationFailed, EmailTaken, InvalidInput, NotFound
 from wallet.passwords import hash_password, needs_rehash, verify_password
@@ -169,6 +169,7 @@ def register_member(
         created_at=now,
     )
     _add_member(session, member)
+    ledger.member_account(session, member.id, now)  # so reading the wallet never has to write
     return member
 
 

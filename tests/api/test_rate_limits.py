@@ -68,3 +68,14 @@ def test_with_redis_two_workers_share_one_count(connection, settings, clock):
     worker_b = build_app(connection, limited, clock, RATELIMIT_KEY_PREFIX=prefix).test_client()
     statuses = [_login(c, "shared@example.com").status_code for c in (worker_a, worker_b, worker_a, worker_b)]
     assert statuses == [401, 401, 401, 429]
+
+
+def test_a_till_scanning_faster_than_a_queue_moves_is_429_and_other_tills_are_not(connection, settings, clock, people):
+    from tests.conftest import Till
+
+    app = build_app(connection, settings.with_overrides(scan_limit="2 per minute"), clock)
+    first, second = Till(app.test_client(), people, app, clock), Till(app.test_client(), people, app, clock)
+    scan = {"qr_payload": "PW1.k1.00000000000.0.X"}
+    statuses = [first.client.post("/api/v1/pos/scan", json=scan, headers=first.headers).status_code for _ in range(3)]
+    assert statuses == [422, 422, 429]
+    assert second.client.post("/api/v1/pos/scan", json=scan, headers=second.headers).status_code == 422

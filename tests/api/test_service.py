@@ -23,7 +23,9 @@ def test_the_openapi_document_lists_the_contracts_paths(client):
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
     for path in ("/api/v1/auth/register", "/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout",
-                 "/api/v1/me", "/api/v1/admin/staff", "/api/v1/admin/stores"):
+                 "/api/v1/me", "/api/v1/admin/staff", "/api/v1/admin/stores", "/api/v1/me/wallet",
+                 "/api/v1/me/wallet/transactions", "/api/v1/me/card", "/api/v1/me/card/qr.png", "/api/v1/me/card/qr.svg",
+                 "/api/v1/pos/scan", "/api/v1/pos/purchases", "/api/v1/pos/purchases/{purchase_id}/refund"):
         assert path in spec["paths"], path
     assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
 
