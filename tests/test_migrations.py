@@ -8,6 +8,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.pool import NullPool
 
 from api.migrate import alembic_config, target_metadata
 from wallet.db import make_engine
@@ -25,8 +26,10 @@ def test_migrations_go_up_from_empty_down_to_nothing_and_up_again(engine, tmp_pa
         fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
         schema = None
     else:
-        # A schema of its own, so the session's database is not disturbed.
-        fresh, schema = engine, f"migration_check_{uuid.uuid4().hex[:8]}"
+        # A schema of its own, so the session's database is not disturbed, on an engine
+        # of its own, so no pooled connection keeps the search_path set here.
+        fresh = make_engine(engine.url.render_as_string(hide_password=False), poolclass=NullPool)
+        schema = f"migration_check_{uuid.uuid4().hex[:8]}"
     with fresh.connect() as conn:
         if schema:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
@@ -49,3 +52,4 @@ def test_migrations_go_up_from_empty_down_to_nothing_and_up_again(engine, tmp_pa
         if schema:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
             conn.commit()
+    fresh.dispose()
