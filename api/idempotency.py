@@ -20,6 +20,7 @@ from api.auth import current_user
 from api.clock import now
 from api.db import get_session
 from wallet import idempotency
+from wallet.errors import IdempotencyConflict
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -30,6 +31,12 @@ def _request_hash() -> str:
     body = request.get_json(silent=True)
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")) if body is not None else request.get_data(as_text=True)
     return hashlib.sha256(f"{request.method} {request.path}\n{canonical}".encode()).hexdigest()
+
+
+def _replay(record: idempotency.IdempotencyRecord) -> Response:
+    replay = Response(record.body, status=record.status, mimetype="application/json")
+    replay.headers["Idempotent-Replayed"] = "true"
+    return replay
 
 
 def value_moving(view: F) -> F:
@@ -51,13 +58,20 @@ def value_moving(view: F) -> F:
             digest = _request_hash()
             record = idempotency.find(session, scope=scope, key=key, request_hash=digest)
             if record is not None:
-                replay = Response(record.body, status=record.status, mimetype="application/json")
-                replay.headers["Idempotent-Replayed"] = "true"
-                return replay
+                return _replay(record)
         response = view(*args, **kwargs)
         if key is not None and isinstance(response, Response) and response.status_code < 400:
-            idempotency.save(session, scope=scope, key=key, request_hash=digest, status=response.status_code,
-                             body=response.get_data(as_text=True), now=now())
+            try:
+                idempotency.save(session, scope=scope, key=key, request_hash=digest, status=response.status_code,
+                                 body=response.get_data(as_text=True), now=now())
+            except IdempotencyConflict:
+                # The same request, sent twice at once, committed first on the other
+                # connection: undo this copy's work and answer with theirs.
+                session.rollback()
+                record = idempotency.find(session, scope=scope, key=key, request_hash=digest)
+                if record is None:
+                    raise
+                return _replay(record)
         session.commit()
         return response
 

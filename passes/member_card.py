@@ -23,6 +23,9 @@ import hmac
 import io
 from dataclasses import dataclass
 
+import qrcode
+import qrcode.image.svg
+
 SCHEME = "PW1"
 WINDOW_SECONDS = 60
 VALID_WINDOWS = 3  # the window itself and up to three after it
@@ -83,8 +86,6 @@ def verify(payload: str, *, keys: list[tuple[str, bytes]], now: dt.datetime) -> 
 
 
 def png(payload: str, *, box_size: int = 10) -> bytes:
-    import qrcode
-
     image = qrcode.make(payload, box_size=box_size, border=4, error_correction=qrcode.constants.ERROR_CORRECT_M)
     out = io.BytesIO()
     image.save(out, format="PNG")
@@ -92,9 +93,6 @@ def png(payload: str, *, box_size: int = 10) -> bytes:
 
 
 def svg(payload: str) -> bytes:
-    import qrcode
-    import qrcode.image.svg
-
     image = qrcode.make(payload, image_factory=qrcode.image.svg.SvgPathImage, border=4)
     out = io.BytesIO()
     image.save(out)

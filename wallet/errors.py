@@ -67,3 +67,7 @@ class InsufficientPoints(Conflict):
         super().__init__(f"not enough points: {needed} needed, {balance} available")
         self.needed = needed
         self.balance = balance
+
+
+class AlreadyReversed(Conflict):
+    message = "this was already reversed"

@@ -49,7 +49,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from wallet.db import Base
-from wallet.errors import Conflict, IdempotencyConflict, InsufficientPoints, NotFound
+from wallet.errors import AlreadyReversed, Conflict, IdempotencyConflict, InsufficientPoints, NotFound
 
 
 class AccountKind(enum.StrEnum):
@@ -182,10 +182,6 @@ class QualifyingDay(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id", ondelete="RESTRICT"), primary_key=True)
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     points: Mapped[int] = mapped_column(default=0)
-
-
-class AlreadyReversed(Conflict):
-    message = "this was already reversed"
 
 
 # --- accounts ---------------------------------------------------------------------

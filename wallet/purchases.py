@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from wallet import ledger, rules, tiers
 from wallet.accounts import Member, Store
 from wallet.db import Base
-from wallet.errors import Conflict, InvalidInput, NotFound
+from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
 from wallet.money import MINOR_UNITS
 
 
@@ -170,7 +170,7 @@ def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.
     Returns the reversal, or None for a purchase that earned nothing.
     """
     if purchase.refunded_at is not None:
-        raise ledger.AlreadyReversed("this purchase was already refunded")
+        raise AlreadyReversed("this purchase was already refunded")
     tx = None
     if purchase.transaction_id is not None:
         tx = ledger.reverse(

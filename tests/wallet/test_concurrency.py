@@ -108,3 +108,64 @@ def test_fifty_threads_earning_and_spending_on_one_member_keep_the_ledger_exact(
         for amount, after in amounts:
             running += amount
             assert after == running
+
+
+@pytest.fixture
+def live_till(isolated_engine, settings, clock):
+    """An app on the isolated schema (real commits), with a store, a signed-in cashier and a partner."""
+    from api import create_app
+    from tests.conftest import PASSWORD
+
+    app = create_app({"SETTINGS": settings, "ENGINE": isolated_engine, "CLOCK": clock})
+    factory = app.extensions["sessionmaker"]
+    with factory() as s:
+        store = accounts.create_store(s, name="Busy", country="AE", currency="AED", now=clock())
+        s.flush()
+        accounts.create_staff(s, email="till@example.com", password=PASSWORD, name="Till", role="cashier",
+                              store_id=store.id, now=clock())
+        member = accounts.register_member(s, email="p@example.com", password=PASSWORD, name="P", country="AE",
+                                          now=clock())
+        s.commit()
+        number = member.member_number
+    client = app.test_client()
+    token = client.post("/api/v1/auth/login", json={"email": "till@example.com", "password": PASSWORD}).json
+    return app, {"Authorization": f"Bearer {token['access_token']}"}, number, factory
+
+
+def _at_once(count, call):
+    start = threading.Barrier(count)
+
+    def run(_):
+        start.wait()
+        return call()
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_the_same_purchase_sent_ten_times_at_once_with_one_key_books_once_and_answers_alike(live_till):
+    app, headers, number, factory = live_till
+    body = {"member_number": number, "receipt_number": "R-1", "total": {"amount": "250.00", "currency": "AED"}}
+
+    responses = _at_once(10, lambda: app.test_client().post(
+        "/api/v1/pos/purchases", json=body, headers={**headers, "Idempotency-Key": "tap-1"}))
+
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.get_data() for r in responses}) == 1
+    with factory() as s:
+        member = s.scalar(select(accounts.Member).where(accounts.Member.member_number == number))
+        assert assert_consistent(s, ledger.member_account(s, member.id, START).id) == 250
+
+
+def test_ten_refunds_of_one_purchase_at_once_reverse_it_once(live_till):
+    app, headers, number, factory = live_till
+    body = {"member_number": number, "receipt_number": "R-2", "total": {"amount": "400.00", "currency": "AED"}}
+    purchase = app.test_client().post("/api/v1/pos/purchases", json=body, headers=headers).json
+
+    responses = _at_once(10, lambda: app.test_client().post(
+        f"/api/v1/pos/purchases/{purchase['id']}/refund", headers=headers))
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9
+    with factory() as s:
+        member = s.scalar(select(accounts.Member).where(accounts.Member.member_number == number))
+        assert assert_consistent(s, ledger.member_account(s, member.id, START).id) == 0

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
 from wallet import accounts, ledger, tiers
-from wallet.errors import IdempotencyConflict, InsufficientPoints
+from wallet.errors import AlreadyReversed, IdempotencyConflict, InsufficientPoints
 from wallet.ledger import LotMovement, PointLot, TxType
 
 YEAR = dt.timedelta(days=365)
@@ -133,7 +133,7 @@ def test_reversing_a_redemption_puts_the_points_back_into_their_lots(session, me
 def test_a_transaction_is_reversed_only_once(session, member):
     tx = earn(session, member, 100)
     ledger.reverse(session, transaction_id=tx.id, now=START, description="refund")
-    with pytest.raises(ledger.AlreadyReversed):
+    with pytest.raises(AlreadyReversed):
         ledger.reverse(session, transaction_id=tx.id, now=START, description="refund again")
 
 
