@@ -92,6 +92,17 @@ COUNTRIES = {
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def git_revision() -> str:
+    """The commit the tree is at (uncommitted changes not included), or "unknown"."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        )
+    except OSError:
+        return "unknown"
+    return out.stdout.strip() or "unknown"
+
+
 def log(message: str) -> None:
     print(f"[bench] {message}", file=sys.stderr, flush=True)
 
@@ -373,7 +384,8 @@ class CpuMeter:
 
 def run_wrk(wrk: str, url: str, connections: int, duration: int, token: str | None) -> dict[str, Any]:
     env = dict(os.environ, BENCH_TOKEN=token or "")
-    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(LUA_SCRIPT), url]
+    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
+    cmd += ["-s", str(LUA_SCRIPT), url]
     out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
     for line in out.splitlines():
         if line.startswith("BENCH_JSON "):
@@ -485,10 +497,10 @@ def report(results: list[dict[str, Any]]) -> str:
                 rs = runs.get((config, endpoint, c))
                 if rs:
                     others = [r["others_cpu"] for r in rs if r["others_cpu"] is not None]
+                    share = _median([r["busiest_worker_share"] for r in rs])
                     lines.append(
                         f"| {endpoint} | {c} | {_per_request_us(rs, 'app_cpu_s')} | {_per_request_us(rs, 'db_cpu_s')} "
-                        f"| {_per_request_us(rs, 'wrk_cpu_s')} | {_pct(_median([r['busiest_worker_share'] for r in rs]))} "
-                        f"| {_pct(max(others) if others else None)} |"
+                        f"| {_per_request_us(rs, 'wrk_cpu_s')} | {_pct(share)} | {_pct(max(others) if others else None)} |"
                     )
         lines.append("")
     return "\n".join(lines)
@@ -503,7 +515,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--config", choices=[*CONFIGS, "all"], default="all", help="gunicorn configuration")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (default 10)")
-    parser.add_argument("--rounds", type=int, default=3, help="repeat every pair of runs; medians are reported (default 3)")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat the whole sequence; medians are reported (default 3)")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
     parser.add_argument("--seed", type=int, default=SEED_MEMBERS, help="partners to seed (default 10000)")
     parser.add_argument("--json", type=Path, help="also write the raw results here")
@@ -529,6 +541,7 @@ def main(argv: list[str] | None = None) -> int:
     configs = list(CONFIGS) if args.config == "all" else [args.config]
 
     started = dt.datetime.now(dt.timezone.utc)
+    revision = git_revision()
     with tempfile.TemporaryDirectory(prefix="bench-me-") as tmp:
         workdir = Path(tmp)
         env = app_environment(database_url, workdir / "instance")
@@ -543,12 +556,13 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     print(
-        f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
-        f"wrk -t1 -d{args.duration}s, median of {args.rounds} round(s)\n"
+        f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, commit {revision}, "
+        f"{os.cpu_count()} CPUs, wrk -t1 -d{args.duration}s, median of {args.rounds} round(s)\n"
     )
     print(report(results))
     if args.json:
-        summary = {"started": started.isoformat(), "duration": args.duration, "rounds": args.rounds, "results": results}
+        summary = {"started": started.isoformat(), "revision": revision, "duration": args.duration,
+                   "rounds": args.rounds, "results": results}
         args.json.write_text(json.dumps(summary, indent=1))
     return 0
 

@@ -25,6 +25,18 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class DecimalString(fields.Decimal):
+    """A decimal sent as a string ("129.50"): a JSON float has already lost the cents (0.1 + 0.2)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(as_string=True, places=None, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, str):
+            raise ValidationError('Not a decimal string, such as "129.50".')
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def not_blank(value: str) -> None:
     if not value.strip():
         raise ValidationError("Must not be blank.")

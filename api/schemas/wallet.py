@@ -5,35 +5,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Country, Currency, Name, StrictBoolean
+from api.schemas.fields import Country, Currency, DecimalString, Name, StrictBoolean
 
 SKU = validate.Length(min=1, max=64)
 
 
 class MoneySchema(Schema):
-    amount = fields.Decimal(required=True, as_string=True, places=None, allow_nan=False,
-                            validate=validate.Range(min=Decimal("0.001"), max=Decimal("10000000")))
+    amount = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal("10000000")))
     currency = Currency(required=True)
-
-    @validates_schema(pass_original=True)
-    def amount_is_a_string(self, data: Any, original: Any, **kwargs: Any) -> None:
-        # Floats lose cents (0.1 + 0.2); the contract says a decimal string.
-        if isinstance(original, dict) and not isinstance(original.get("amount"), str):
-            raise ValidationError('a decimal string, such as "129.50"', "amount")
 
 
 class ItemSchema(Schema):
     sku = fields.String(required=True, validate=SKU)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
-    unit_price = fields.Decimal(required=True, places=None, allow_nan=False,
-                                validate=validate.Range(min=Decimal(0), max=Decimal("10000000")))
-
-    @validates_schema(pass_original=True)
-    def price_is_a_string(self, data: Any, original: Any, **kwargs: Any) -> None:
-        if isinstance(original, dict) and not isinstance(original.get("unit_price"), str):
-            raise ValidationError('a decimal string, such as "129.50"', "unit_price")
+    unit_price = DecimalString(required=True, validate=validate.Range(min=Decimal(0), max=Decimal("10000000")))
 
 
 class MemberRefSchema(Schema):
@@ -149,11 +136,9 @@ class ProgramSchema(Schema):
     country = fields.String(dump_only=True)
     currency = Currency(required=True)
     points_per_unit = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=10_000))
-    per_amount = fields.Decimal(required=True, as_string=True, places=None,
-                                validate=validate.Range(min=Decimal("0.001"), max=Decimal(1_000_000)))
+    per_amount = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1_000_000)))
     rounding = fields.String(load_default="down", validate=validate.OneOf(["down", "half_up", "up"]))
-    min_purchase = fields.Decimal(load_default=Decimal(0), as_string=True, places=None,
-                                  validate=validate.Range(min=Decimal(0), max=Decimal(1_000_000)))
+    min_purchase = DecimalString(load_default=Decimal(0), validate=validate.Range(min=Decimal(0), max=Decimal(1_000_000)))
     daily_cap = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1))
     expiry_months = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=120))
 
@@ -163,8 +148,7 @@ class BonusRuleSchema(Schema):
     name = Name(required=True)
     country = Country(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
-    value = fields.Decimal(required=True, as_string=True, places=None,
-                           validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
+    value = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
     skus = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=1000))
     categories = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=100))
     tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
