@@ -13,7 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from api import cli, db, errors, limits
 from api.errors import Api
-from api.views import accounts, admin, health, pos, rules, wallet
+from api.views import accounts, admin, health, notifications, pos, rules, wallet
 from config import Settings, load_settings
 from wallet.db import make_engine, make_sessionmaker
 
@@ -46,6 +46,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         JSON_SORT_KEYS=False,
     )
     clock = config.pop("CLOCK", None)
+    sender = config.pop("PUSH_SENDER", None)
     factory = config.pop("SESSIONMAKER", None)
     engine = config.pop("ENGINE", None)
     app.config.update(config)
@@ -54,6 +55,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if clock is not None:
         app.extensions["clock"] = clock
+    if sender is not None:
+        app.extensions["push_sender"] = sender
     if factory is None:
         engine = engine or make_engine(settings.database_url)
         factory = make_sessionmaker(engine)
@@ -62,7 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."}})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
-    for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, pos.blp, admin.blp, rules.blp):
+    for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
+                notifications.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     errors.init_app(app)

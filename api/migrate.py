@@ -25,6 +25,10 @@ MODEL_MODULES = (
     "wallet.rules",
     "wallet.purchases",
     "wallet.idempotency",
+    "notifications.devices",
+    "notifications.segments",
+    "notifications.inbox",
+    "notifications.campaigns",
 )
 
 

@@ -23,10 +23,12 @@ How
        through ``POST /api/v1/auth/register`` and checks that ``/me`` answers 200.
     4. Warms up, then runs wrk (``-t1 --latency``, bench/me.lua sets the bearer
        header) for a fixed time per run: /healthz then /me at each connection count.
-    5. Stops the server (also on error, Ctrl-C or SIGTERM) and prints markdown tables.
+    5. Stops the servers (also on error, Ctrl-C or SIGTERM) and prints markdown tables.
 
 Two gunicorn configurations are measured by default: ``gthread`` (2 workers x 4
-threads, what ``make run`` uses) and ``sync`` (4 sync workers, no keep-alive).
+threads, what ``make run`` uses) on 8077 and ``sync`` (4 sync workers, no keep-alive)
+on 8078. Both run at once and take turns (the one not measured is idle), so a burst of
+load from someone else on the machine hits both alike.
 
 Run from the project root::
 
@@ -41,6 +43,7 @@ postgresql://postgres@127.0.0.1:5432/bench).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -340,6 +343,7 @@ class CpuMeter:
         self.monitor.close()
 
     def _snapshot(self) -> dict[str, Any]:
+        # Every backend of the bench database: the idle server's too, which costs nothing.
         db = [
             row[0]
             for row in self.monitor.execute(
@@ -403,43 +407,71 @@ def run_wrk(wrk: str, url: str, connections: int, duration: int, token: str | No
     return result
 
 
-def bench_config(
-    config: str, *, wrk: str, port: int, duration: int, rounds: int, env: dict[str, str], database_url: str,
+class Server:
+    """One gunicorn configuration, started, with a registered partner and a CPU meter."""
+
+    def __init__(self, config: str, port: int, env: dict[str, str], workdir: Path) -> None:
+        self.config = config
+        self.base = f"http://{HOST}:{port}"
+        self.log_path = workdir / f"gunicorn-{config}.log"
+        self.proc = start_server(config, port, env, self.log_path)
+        self.meter: CpuMeter | None = None
+        self.token = ""
+
+    def prepare(self, wrk: str, database_url: str) -> None:
+        wait_ready(self.proc, self.base, self.log_path)
+        self.token = register_partner(self.base)
+        log(f"warming up {self.config}")
+        run_wrk(wrk, f"{self.base}/api/v1/me", 16, 3, self.token)
+        run_wrk(wrk, f"{self.base}/healthz", 16, 2, None)
+        self.meter = CpuMeter(self.proc, database_url)
+
+    def check_alive(self) -> None:
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"gunicorn ({self.config}) died:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.meter is not None:
+            self.meter.close()
+        stop_server(self.proc)
+
+
+def bench(
+    configs: list[str], *, wrk: str, port: int, duration: int, rounds: int, env: dict[str, str], database_url: str,
     workdir: Path,
 ) -> list[dict[str, Any]]:
-    """All runs of one gunicorn configuration: ``rounds`` x (/healthz then /me at each connection count)."""
-    base = f"http://{HOST}:{port}"
-    log_path = workdir / f"gunicorn-{config}.log"
-    proc = start_server(config, port, env, log_path)
-    meter = None
-    try:
-        wait_ready(proc, base, log_path)
-        token = register_partner(base)
-        log("warming up")
-        run_wrk(wrk, f"{base}/api/v1/me", 16, 3, token)
-        run_wrk(wrk, f"{base}/healthz", 16, 2, None)
-        meter = CpuMeter(proc, database_url)
+    """Every configuration runs at the same time on its own port, idle unless measured, so that
+    the configurations take turns and share whatever noise the machine has. Per round and
+    connection count, each configuration gets /healthz then /me, back to back."""
+    with contextlib.ExitStack() as stack:
+        servers = []
+        for offset, config in enumerate(configs):
+            server = Server(config, port + offset, env, workdir)
+            stack.callback(server.stop)
+            servers.append(server)
+        for server in servers:
+            server.prepare(wrk, database_url)
         results = []
         for round_ in range(1, rounds + 1):
             for connections in CONNECTIONS:
-                for name, path, tok in (("/healthz", "/healthz", None), ("/me", "/api/v1/me", token)):
-                    time.sleep(1)
-                    meter.start()
-                    result = run_wrk(wrk, base + path, connections, duration, tok)
-                    result.update(meter.stop(), config=config, endpoint=name, connections=connections, round=round_)
-                    log(
-                        f"{config} round {round_} {name:9} c={connections:<3} {result['rps']:6.0f} req/s"
-                        f"  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms"
-                        f"  others' CPU {_pct(result['others_cpu'])}"
-                    )
-                    results.append(result)
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn died during the run:\n{log_path.read_text()[-3000:]}")
+                for server in servers:
+                    for name, path, token in (("/healthz", "/healthz", None), ("/me", "/api/v1/me", server.token)):
+                        assert server.meter is not None
+                        time.sleep(1)
+                        server.meter.start()
+                        result = run_wrk(wrk, server.base + path, connections, duration, token)
+                        result.update(
+                            server.meter.stop(), config=server.config, endpoint=name, connections=connections,
+                            round=round_,
+                        )
+                        log(
+                            f"{server.config:7} round {round_} {name:9} c={connections:<3} {result['rps']:6.0f} req/s"
+                            f"  p50 {result['p50_us'] / 1000:6.2f} ms  p99 {result['p99_us'] / 1000:6.2f} ms"
+                            f"  others' CPU {_pct(result['others_cpu'])}"
+                        )
+                        results.append(result)
+                    server.check_alive()
         return results
-    finally:
-        if meter is not None:
-            meter.close()
-        stop_server(proc)
 
 
 # --- report -------------------------------------------------------------------------
@@ -524,7 +556,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--duration must be 1..120 seconds")
     if not 1 <= args.rounds <= 10:
         parser.error("--rounds must be 1..10")
-    if args.port == 8000:
+    configs = list(CONFIGS) if args.config == "all" else [args.config]
+    ports = range(args.port, args.port + len(configs))
+    if 8000 in ports:
         parser.error("port 8000 is the development server's; pick another")
 
     try:
@@ -535,10 +569,10 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
 
     wrk = ensure_wrk()
-    if port_in_use(args.port):
-        sys.exit(f"something already listens on {HOST}:{args.port}; pass --port")
+    for port in ports:
+        if port_in_use(port):
+            sys.exit(f"something already listens on {HOST}:{port}; pass another --port")
     database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    configs = list(CONFIGS) if args.config == "all" else [args.config]
 
     started = dt.datetime.now(dt.timezone.utc)
     revision = git_revision()
@@ -548,12 +582,10 @@ def main(argv: list[str] | None = None) -> int:
         ensure_database(database_url)
         migrate(env)
         seed(database_url, args.seed)
-        results = []
-        for config in configs:
-            results += bench_config(
-                config, wrk=wrk, port=args.port, duration=args.duration, rounds=args.rounds, env=env,
-                database_url=database_url, workdir=workdir,
-            )
+        results = bench(
+            configs, wrk=wrk, port=args.port, duration=args.duration, rounds=args.rounds, env=env,
+            database_url=database_url, workdir=workdir,
+        )
 
     print(
         f"## GET /api/v1/me vs GET /healthz, {started:%Y-%m-%d %H:%M} UTC, commit {revision}, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
@@ -59,6 +60,11 @@ class Settings:
     # derived from SECRET_KEY.
     member_qr_keys: tuple[tuple[str, str], ...] = ()
 
+    # Campaign pushes: quiet hours in each member's own clock, and a weekly cap.
+    quiet_hours: tuple[int, int] = (21, 8)
+    push_cap: int = 3
+    push_cap_days: int = 7
+
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
     apns_endpoint: str | None = None
@@ -70,6 +76,12 @@ class Settings:
             return [(kid, secret.encode()) for kid, secret in self.member_qr_keys]
         derived = hmac.new(self.secret_key.encode(), b"member-qr", hashlib.sha256).digest()
         return [("k1", derived)]
+
+    def push_policy(self):  # type: ignore[no-untyped-def]
+        from notifications.campaigns import Policy  # config must not import the domain at load time
+
+        return Policy(quiet_start=self.quiet_hours[0], quiet_end=self.quiet_hours[1], cap=self.push_cap,
+                      cap_window=dt.timedelta(days=self.push_cap_days))
 
     @property
     def is_production(self) -> bool:
@@ -100,6 +112,25 @@ def _csv(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
     if not value:
         return default
     return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _hours(value: str) -> tuple[int, int]:
+    start, sep, end = value.partition("-")
+    if not (sep and start.isdigit() and end.isdigit() and 0 <= int(start) < 24 and 0 <= int(end) < 24):
+        raise ConfigError("QUIET_HOURS is start-end in whole local hours, such as 21-8")
+    return int(start), int(end)
+
+
+def _credentials(value: str | None) -> str | None:
+    """FCM_CREDENTIALS holds the service-account JSON itself or the path of its file."""
+    if not value:
+        return None
+    if value.lstrip().startswith("{"):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError("FCM_CREDENTIALS is neither service-account JSON nor a readable file")
+    return path.read_text()
 
 
 def _qr_keys(value: str | None) -> tuple[tuple[str, str], ...]:
@@ -169,7 +200,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),
         member_qr_keys=_qr_keys(env.get("MEMBER_QR_KEYS")),
-        fcm_credentials=env.get("FCM_CREDENTIALS") or None,
+        quiet_hours=_hours(env.get("QUIET_HOURS", "21-8")),
+        push_cap=int(env.get("PUSH_CAP", 3)),
+        push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),
+        fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         apns_endpoint=env.get("APNS_ENDPOINT") or None,
         google_wallet_endpoint=env.get("GOOGLE_WALLET_ENDPOINT") or None,

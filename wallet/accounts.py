@@ -77,6 +77,7 @@ class Member(Base):
     member_number: Mapped[str] = mapped_column(String(member_numbers.LENGTH), unique=True)
     phone: Mapped[str | None] = mapped_column(String(16))
     country: Mapped[str] = mapped_column(String(2), index=True)
+    city: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8))
     timezone: Mapped[str] = mapped_column(String(64))
     company_name: Mapped[str | None] = mapped_column(String(120))
@@ -138,6 +139,7 @@ def register_member(
     language: str | None = None,
     timezone: str | None = None,
     company_name: str | None = None,
+    city: str | None = None,
     invite_code: str | None = None,
     marketing_opt_in: bool = False,
 ) -> Member:
@@ -161,6 +163,7 @@ def register_member(
         user_id=user.id,
         phone=phone,
         country=country,
+        city=city.strip() if city else None,
         language=language or _DEFAULT_LANGUAGE.get(country, "en"),
         timezone=timezone or _DEFAULT_TIMEZONE.get(country, "UTC"),
         company_name=company_name.strip() if company_name else None,
@@ -259,7 +262,7 @@ def get_member(session: Session, member_id: int) -> Member:
     return member
 
 
-PROFILE_FIELDS = frozenset({"name", "phone", "language", "timezone", "marketing_opt_in", "company_name"})
+PROFILE_FIELDS = frozenset({"name", "phone", "city", "language", "timezone", "marketing_opt_in", "company_name"})
 
 
 def update_profile(session: Session, member: Member, changes: dict[str, Any]) -> Member:
@@ -270,8 +273,8 @@ def update_profile(session: Session, member: Member, changes: dict[str, Any]) ->
     for key, value in changes.items():
         if key == "name":
             member.user.name = value.strip()
-        elif key == "company_name":
-            member.company_name = value.strip() if value else None
+        elif key in ("company_name", "city"):
+            setattr(member, key, value.strip() if value else None)
         else:
             setattr(member, key, value)
     session.flush()

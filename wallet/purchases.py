@@ -104,7 +104,7 @@ def book(
     categories = rules.categories_of(session, [i["sku"] for i in lines])
     result = rules.compute(
         program=program,
-        bonuses=rules.active_bonuses(session, store.country, now),
+        bonuses=rules.active_bonuses(session, store.country, now, member.id),
         tier_code=tier.code,
         tier_name=tier.name,
         tier_multiplier=tier.multiplier,

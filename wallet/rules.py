@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Numeric, String, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, exists, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wallet.db import Base
@@ -76,7 +76,18 @@ class BonusRule(Base):
     starts_at: Mapped[dt.datetime]
     ends_at: Mapped[dt.datetime]
     active: Mapped[bool] = mapped_column(default=True)
+    # Only for the members listed in bonus_audiences (a campaign's offer).
+    audience_only: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime]
+
+
+class BonusAudience(Base):
+    """The members an audience-only bonus is for; written by the campaign that carries the offer."""
+
+    __tablename__ = "bonus_audiences"
+
+    rule_id: Mapped[int] = mapped_column(ForeignKey("bonus_rules.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
 
 
 @dataclass(frozen=True)
@@ -162,12 +173,14 @@ def get_program(session: Session, country: str) -> Program:
     return program
 
 
-def active_bonuses(session: Session, country: str, at: dt.datetime) -> list[BonusRule]:
+def active_bonuses(session: Session, country: str, at: dt.datetime, member_id: int) -> list[BonusRule]:
+    """Bonuses running at ``at`` in ``country`` that apply to this member (open ones, and offers made to it)."""
+    targeted = exists().where(BonusAudience.rule_id == BonusRule.id, BonusAudience.member_id == member_id)
     return list(
         session.scalars(
             select(BonusRule)
             .where(BonusRule.country == country, BonusRule.active.is_(True), BonusRule.starts_at <= at,
-                   BonusRule.ends_at > at)
+                   BonusRule.ends_at > at, or_(BonusRule.audience_only.is_(False), targeted))
             .order_by(BonusRule.id)
         )
     )

@@ -15,6 +15,7 @@ class RegisterSchema(Schema):
     name = Name(required=True)
     phone = Phone(allow_none=True)
     country = Country(required=True)
+    city = fields.String(allow_none=True, validate=validate.Length(max=120))
     language = Language(allow_none=True)
     timezone = Timezone(allow_none=True)
     company_name = fields.String(allow_none=True, validate=validate.Length(max=120))
@@ -47,6 +48,7 @@ class MemberSchema(Schema):
     email = fields.String()
     phone = fields.String(allow_none=True)
     country = fields.String()
+    city = fields.String(allow_none=True)
     language = fields.String()
     timezone = fields.String()
     company_name = fields.String(allow_none=True)
@@ -62,6 +64,7 @@ class RegisteredSchema(TokenPairSchema):
 class ProfileUpdateSchema(Schema):
     name = Name()
     phone = Phone(allow_none=True)
+    city = fields.String(allow_none=True, validate=validate.Length(max=120))
     language = Language()
     timezone = Timezone()
     company_name = fields.String(allow_none=True, validate=validate.Length(max=120))

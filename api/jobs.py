@@ -1,0 +1,34 @@
+"""Where the API hands long work to a job: a Celery worker when ``REDIS_URL`` is set,
+otherwise the same job function in this process, after the request's commit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import current_app
+
+from api.clock import now
+from notifications import jobs
+
+
+def push_sender() -> Any:
+    sender = current_app.extensions.get("push_sender")
+    if sender is None:
+        settings = current_app.config["SETTINGS"]
+        sender = jobs.sender_for(settings.fcm_credentials, settings.fcm_endpoint)
+    return sender
+
+
+def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
+    settings = current_app.config["SETTINGS"]
+    if settings.redis_url:
+        from notifications import worker
+
+        worker.configure(settings.redis_url)
+        worker.run_campaign.apply_async(args=[campaign_id], eta=send_at)
+    elif send_at <= now():
+        # In-process: runs now, in this request; a later send_at waits for `flask campaigns tick`.
+        clock = current_app.extensions.get("clock") or now
+        jobs.run_campaign(current_app.extensions["sessionmaker"], campaign_id, clock=clock, sender=push_sender(),
+                          policy=settings.push_policy())

@@ -1,0 +1,150 @@
+"""Bodies of devices, the inbox, segments and campaigns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from api.schemas.fields import Country, DecimalString, Name
+from notifications.devices import PLATFORMS
+
+
+class DeviceCreateSchema(Schema):
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
+    locale = fields.String(allow_none=True, validate=validate.Length(max=35))
+    app_version = fields.String(allow_none=True, validate=validate.Length(max=32))
+
+
+class DeviceSchema(Schema):
+    id = fields.Integer()
+    platform = fields.String()
+    locale = fields.String(allow_none=True)
+    app_version = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class NotificationSchema(Schema):
+    id = fields.Integer()
+    campaign_id = fields.Integer(allow_none=True)
+    title = fields.String()
+    body = fields.String()
+    deep_link = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+    read_at = fields.DateTime(allow_none=True)
+    opened_at = fields.DateTime(allow_none=True)
+
+
+class NotificationPageSchema(Schema):
+    items = fields.List(fields.Nested(NotificationSchema))
+    next_cursor = fields.String(allow_none=True)
+
+
+class NotificationMarkSchema(Schema):
+    read = fields.Boolean(load_default=True)
+    opened = fields.Boolean(load_default=False)
+
+
+class SegmentCreateSchema(Schema):
+    name = Name(required=True)
+    rules = fields.Dict(required=True)
+
+
+class SegmentSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    rules = fields.Dict()
+    created_at = fields.DateTime()
+
+
+class MemberSampleSchema(Schema):
+    id = fields.Integer()
+    member_number = fields.String()
+    name = fields.String()
+    country = fields.String()
+    city = fields.String(allow_none=True)
+    tier = fields.String()
+
+
+class PreviewSchema(Schema):
+    count = fields.Integer()
+    sample = fields.List(fields.Nested(MemberSampleSchema))
+
+
+def _texts(required: bool, max_length: int) -> fields.Dict:
+    return fields.Dict(
+        keys=fields.String(validate=validate.OneOf(["en", "ar", "pl"])),
+        values=fields.String(validate=validate.Length(min=1, max=max_length)),
+        required=required,
+    )
+
+
+class MessageSchema(Schema):
+    title = _texts(True, 100)
+    body = _texts(True, 1000)
+    deep_link = fields.String(allow_none=True, validate=validate.Length(max=500))
+    image_url = fields.Url(allow_none=True, schemes={"https"}, validate=validate.Length(max=500))
+
+    @validates_schema
+    def english_is_there(self, data: dict[str, Any], **kwargs: Any) -> None:
+        for part in ("title", "body"):
+            if part in data and not data[part].get("en"):
+                raise ValidationError("English is required: it is the fallback for every language", part)
+
+
+class OfferSchema(Schema):
+    name = Name()
+    country = Country(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
+    value = DecimalString(required=True)
+    skus = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    categories = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+
+    @validates_schema
+    def window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("must be after starts_at", "ends_at")
+
+
+class CampaignCreateSchema(Schema):
+    name = Name(required=True)
+    segment_id = fields.Integer(required=True, strict=True)
+    message = fields.Nested(MessageSchema, required=True)
+    send_at = fields.AwareDateTime(allow_none=True)
+    offer = fields.Nested(OfferSchema, allow_none=True)
+
+
+class CampaignSchema(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    segment_id = fields.Integer()
+    message = fields.Dict()
+    offer = fields.Dict(allow_none=True)
+    status = fields.String()
+    send_at = fields.DateTime(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class TestSendSchema(Schema):
+    member_id = fields.Integer(required=True, strict=True)
+
+
+class TestSentSchema(Schema):
+    devices = fields.Integer()
+    sent = fields.Integer()
+    failed = fields.Integer()
+
+
+class StatsSchema(Schema):
+    targeted = fields.Integer(metadata={"description": "members the campaign reached (inbox)"})
+    sent = fields.Integer(metadata={"description": "devices FCM accepted a push for"})
+    failed = fields.Integer()
+    skipped_capped = fields.Integer(metadata={"description": "devices not pushed: the member hit the weekly cap"})
+    skipped_quiet_hours = fields.Integer(metadata={"description": "devices put off to the member's morning"})
+    invalid_tokens_removed = fields.Integer()
+    opened = fields.Integer(metadata={"description": "members who opened it (reported by the app)"})
+    waiting = fields.Integer(metadata={"description": "devices still due (deferred to the morning, or in flight)"})

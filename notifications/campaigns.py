@@ -1,0 +1,332 @@
+"""Campaigns: a message for a segment, sent now or at a time, with an optional offer.
+
+Life of a campaign: ``draft`` -> ``scheduled`` -> ``sending`` -> ``sent``.
+
+Fan-out happens in steps that each commit, so a job can stop anywhere and run again:
+
+1. ``start``: the segment's opted-in members get an inbox notification in their
+   language, and each of their devices a delivery row (INSERT ... SELECT, one
+   statement each, UNIQUE per campaign so a second run adds nothing).
+2. ``claim_due``: up to 500 due deliveries are taken; a member in quiet hours (in
+   their own timezone) is put off to the morning; a member over the frequency cap is
+   skipped; the rest are marked ``claimed`` and committed *before* FCM is called.
+3. ``record``: FCM's answer per token is written; dead tokens are deleted.
+
+A claimed delivery is never claimed again, so a retried job cannot send a device
+the same campaign twice (at most once; a worker that dies mid-call leaves its batch
+``claimed``, and a later run marks such rows failed after ``STALE_AFTER``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, and_, case, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from notifications import devices, segments
+from notifications.devices import Device
+from notifications.errors import Conflict, InvalidInput, NotFound
+from notifications.inbox import Notification
+from notifications.push import Push
+from wallet.accounts import Member
+from wallet.db import Base
+from wallet.rules import BonusAudience, BonusRule
+
+BATCH = 500
+STALE_AFTER = dt.timedelta(minutes=15)
+LANGUAGES = ("en", "ar", "pl")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """When not to push: quiet hours in the member's own clock, and a weekly cap."""
+
+    quiet_start: int = 21  # local hour at which quiet begins
+    quiet_end: int = 8  # local hour at which it ends
+    cap: int = 3  # campaign pushes per member ...
+    cap_window: dt.timedelta = dt.timedelta(days=7)  # ... in this window
+
+    def quiet(self, local: dt.datetime) -> bool:
+        if self.quiet_start > self.quiet_end:
+            return local.hour >= self.quiet_start or local.hour < self.quiet_end
+        return self.quiet_start <= local.hour < self.quiet_end
+
+    def morning_after(self, local: dt.datetime) -> dt.datetime:
+        """The end of the quiet hours that contain ``local``, as UTC."""
+        day = local.date() if local.hour < self.quiet_end else local.date() + dt.timedelta(days=1)
+        morning = dt.datetime.combine(day, dt.time(self.quiet_end), tzinfo=local.tzinfo)
+        return morning.astimezone(dt.timezone.utc)
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    segment_id: Mapped[int] = mapped_column(ForeignKey("segments.id", ondelete="RESTRICT"))
+    message: Mapped[dict[str, Any]] = mapped_column(JSON)
+    offer: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    bonus_rule_id: Mapped[int | None] = mapped_column(ForeignKey("bonus_rules.id", ondelete="RESTRICT"))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    send_at: Mapped[dt.datetime | None]
+    created_by_user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    created_at: Mapped[dt.datetime]
+    started_at: Mapped[dt.datetime | None]
+    finished_at: Mapped[dt.datetime | None]
+
+
+class Delivery(Base):
+    __tablename__ = "campaign_deliveries"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "device_id", name="uq_campaign_deliveries_campaign_device"),
+        Index("ix_campaign_deliveries_due", "campaign_id", "status", "due_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="RESTRICT"))
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    member_id: Mapped[int]
+    # No foreign key: a device may be deleted (a dead token) while its history stays.
+    device_id: Mapped[int]
+    token: Mapped[str] = mapped_column(String(4096))
+    platform: Mapped[str] = mapped_column(String(8))
+    # pending -> claimed -> sent | failed | invalid;  pending -> capped
+    status: Mapped[str] = mapped_column(String(8), default="pending")
+    due_at: Mapped[dt.datetime]
+    deferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    claimed_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    message_id: Mapped[str | None] = mapped_column(String(200))
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+def localized(message: dict[str, Any], language: str) -> tuple[str, str]:
+    """Title and body in ``language``, falling back to English."""
+    title, body = message["title"], message["body"]
+    return title.get(language) or title["en"], body.get(language) or body["en"]
+
+
+def create(
+    session: Session, *, name: str, segment_id: int, message: dict[str, Any], created_by_user_id: int,
+    now: dt.datetime, send_at: dt.datetime | None = None, offer: dict[str, Any] | None = None,
+) -> Campaign:
+    """A draft. Raises ``InvalidInput`` (segment_id)."""
+    if session.get(segments.Segment, segment_id) is None:
+        raise InvalidInput("no such segment", field="segment_id")
+    campaign = Campaign(name=name.strip(), segment_id=segment_id, message=message, offer=offer, send_at=send_at,
+                        created_by_user_id=created_by_user_id, created_at=now, status="draft")
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def get(session: Session, campaign_id: int) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise NotFound("no such campaign")
+    return campaign
+
+
+def schedule(session: Session, campaign: Campaign, *, now: dt.datetime, country: str | None = None) -> Campaign:
+    """Queue a draft for its ``send_at`` (now if none). Its offer becomes a bonus for the targeted members only.
+
+    Raises ``Conflict`` for a campaign that is not a draft.
+    """
+    if campaign.status != "draft":
+        raise Conflict(f"this campaign is {campaign.status}; only a draft can be scheduled")
+    campaign.send_at = campaign.send_at or now
+    campaign.status = "scheduled"
+    if campaign.offer:
+        offer = campaign.offer
+        rule = BonusRule(
+            name=offer.get("name") or campaign.name, country=offer["country"], kind=offer["kind"],
+            value=Decimal(str(offer["value"])), skus=offer.get("skus", []), categories=offer.get("categories", []),
+            tiers=[], starts_at=dt.datetime.fromisoformat(offer["starts_at"]),
+            ends_at=dt.datetime.fromisoformat(offer["ends_at"]), active=True, audience_only=True, created_at=now,
+        )
+        session.add(rule)
+        session.flush()
+        campaign.bonus_rule_id = rule.id
+    session.flush()
+    return campaign
+
+
+def due_campaigns(session: Session, now: dt.datetime) -> list[int]:
+    """Campaigns to work on: scheduled ones whose time has come, and those still sending."""
+    return list(session.scalars(
+        select(Campaign.id).where(
+            ((Campaign.status == "scheduled") & (Campaign.send_at <= now)) | (Campaign.status == "sending")
+        ).order_by(Campaign.id)
+    ))
+
+
+def start(session: Session, campaign_id: int, *, now: dt.datetime) -> int:
+    """Write the inbox notifications and deliveries for the segment (idempotent). Returns members targeted so far."""
+    campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+    if campaign is None:
+        raise NotFound("no such campaign")
+    if campaign.status == "scheduled":
+        segment = segments.get(session, campaign.segment_id)
+        members = segments.members_query(segment.rules, now).where(Member.marketing_opt_in.is_(True)).subquery()
+        message = campaign.message
+
+        def pick(part: str) -> Any:
+            texts = message[part]
+            return case(*[(Member.language == lang, literal(texts[lang])) for lang in LANGUAGES if texts.get(lang)],
+                        else_=literal(texts["en"]))
+
+        already = exists().where(Notification.campaign_id == campaign.id, Notification.member_id == Member.id)
+        session.execute(insert(Notification).from_select(
+            ["member_id", "campaign_id", "language", "title", "body", "deep_link", "image_url", "created_at"],
+            select(Member.id, literal(campaign.id), Member.language, pick("title"), pick("body"),
+                   literal(message.get("deep_link")), literal(message.get("image_url")), literal(now, type_=Notification.created_at.type))
+            .join(members, members.c.id == Member.id)
+            .where(~already),
+        ))
+        delivered = exists().where(Delivery.campaign_id == campaign.id, Delivery.device_id == Device.id)
+        session.execute(insert(Delivery).from_select(
+            ["campaign_id", "notification_id", "member_id", "device_id", "token", "platform", "status", "due_at",
+             "deferred"],
+            select(literal(campaign.id), Notification.id, Notification.member_id, Device.id, Device.token,
+                   Device.platform, literal("pending"), literal(now, type_=Delivery.due_at.type), literal(False))
+            .join(Device, Device.member_id == Notification.member_id)
+            .where(Notification.campaign_id == campaign.id, ~delivered),
+        ))
+        if campaign.bonus_rule_id is not None:
+            session.execute(insert(BonusAudience).from_select(
+                ["rule_id", "member_id"],
+                select(literal(campaign.bonus_rule_id), Notification.member_id).where(Notification.campaign_id == campaign.id),
+            ))
+        campaign.status, campaign.started_at = "sending", now
+        session.flush()
+    return session.scalar(select(func.count()).select_from(Notification).where(Notification.campaign_id == campaign_id)) or 0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    delivery_ids: list[int]
+    pushes: list[Push]
+
+
+def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: Policy, limit: int = BATCH) -> Claimed:
+    """Take up to ``limit`` due deliveries to send now; put off the quiet, skip the capped. Commit before sending."""
+    session.execute(
+        update(Delivery)
+        .where(Delivery.campaign_id == campaign_id, Delivery.status == "claimed", Delivery.claimed_at < now - STALE_AFTER)
+        .values(status="failed", error="the worker stopped while sending; not retried, to never send twice")
+    )
+    claimed: list[Delivery] = []
+    while len(claimed) < limit:
+        rows = session.execute(
+            select(Delivery, Member.timezone, Member.id)
+            .join(Member, Member.id == Delivery.member_id)
+            .where(Delivery.campaign_id == campaign_id, Delivery.status == "pending", Delivery.due_at <= now)
+            .order_by(Delivery.id)
+            .limit(limit - len(claimed))
+            .with_for_update(skip_locked=True, of=Delivery)
+        ).all()
+        if not rows:
+            break
+        member_ids = {member_id for _, _, member_id in rows}
+        recent = dict(session.execute(
+            select(Notification.member_id, func.count())
+            .where(Notification.member_id.in_(member_ids), Notification.pushed_at >= now - policy.cap_window,
+                   Notification.campaign_id != campaign_id)
+            .group_by(Notification.member_id)
+        ).all())
+        for delivery, timezone, member_id in rows:
+            local = now.astimezone(ZoneInfo(timezone))
+            if recent.get(member_id, 0) >= policy.cap:
+                delivery.status = "capped"
+            elif policy.quiet(local):
+                delivery.due_at, delivery.deferred = policy.morning_after(local), True
+            else:
+                delivery.status, delivery.claimed_at = "claimed", now
+                claimed.append(delivery)
+        session.flush()
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    notes = {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_({d.notification_id for d in claimed})))}
+    pushes = [
+        Push(token=d.token, platform=d.platform, title=notes[d.notification_id].title, body=notes[d.notification_id].body,
+             data={k: v for k, v in {"campaign_id": str(campaign_id), "notification_id": str(d.notification_id),
+                                     "deep_link": campaign.message.get("deep_link")}.items() if v},
+             image_url=campaign.message.get("image_url"), collapse_key=f"campaign-{campaign_id}")
+        for d in claimed
+    ]
+    return Claimed(delivery_ids=[d.id for d in claimed], pushes=pushes)
+
+
+def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.datetime) -> int:
+    """Write FCM's answers; delete devices whose tokens are dead. Returns how many tokens were removed."""
+    dead: list[str] = []
+    sent_notifications: set[int] = set()
+    for delivery_id, outcome in zip(claimed.delivery_ids, outcomes):
+        delivery = session.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.status, delivery.error = outcome.status, outcome.error
+        if outcome.status == "sent":
+            delivery.message_id, delivery.sent_at = outcome.message_id, now
+            sent_notifications.add(delivery.notification_id)
+        elif outcome.status == "invalid":
+            dead.append(delivery.token)
+    if sent_notifications:
+        session.execute(update(Notification).where(Notification.id.in_(sent_notifications),
+                                                   Notification.pushed_at.is_(None)).values(pushed_at=now))
+    removed = devices.remove_tokens(session, dead)
+    session.flush()
+    return removed
+
+
+def finish_if_done(session: Session, campaign_id: int, *, now: dt.datetime) -> bool:
+    """Mark the campaign sent when no delivery is waiting (deferred ones keep it sending)."""
+    waiting = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.campaign_id == campaign_id, Delivery.status.in_(["pending", "claimed"])))
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    if waiting == 0 and campaign.status == "sending":
+        campaign.status, campaign.finished_at = "sent", now
+        session.flush()
+        return True
+    return False
+
+
+def stats(session: Session, campaign_id: int) -> dict[str, int]:
+    """Members targeted and opened; deliveries (devices) by outcome."""
+    by_status = dict(session.execute(
+        select(Delivery.status, func.count()).where(Delivery.campaign_id == campaign_id).group_by(Delivery.status)
+    ).all())
+    notes = session.execute(
+        select(func.count(), func.count(Notification.opened_at)).where(Notification.campaign_id == campaign_id)
+    ).one()
+    deferred = session.scalar(select(func.count()).select_from(Delivery).where(
+        Delivery.campaign_id == campaign_id, Delivery.deferred.is_(True))) or 0
+    return {
+        "targeted": notes[0],
+        "sent": by_status.get("sent", 0),
+        "failed": by_status.get("failed", 0),
+        "skipped_capped": by_status.get("capped", 0),
+        "skipped_quiet_hours": deferred,
+        "invalid_tokens_removed": by_status.get("invalid", 0),
+        "opened": notes[1],
+        "waiting": by_status.get("pending", 0) + by_status.get("claimed", 0),
+    }
+
+
+def test_send(session: Session, campaign: Campaign, *, member_id: int) -> list[Push]:
+    """Pushes of this campaign for one member's devices, in their language; no inbox entry, no stats."""
+    member = session.get(Member, member_id)
+    if member is None:
+        raise InvalidInput("no such member", field="member_id")
+    title, body = localized(campaign.message, member.language)
+    return [
+        Push(token=d.token, platform=d.platform, title=f"[TEST] {title}", body=body,
+             data={k: v for k, v in {"campaign_id": str(campaign.id), "deep_link": campaign.message.get("deep_link")}.items() if v},
+             image_url=campaign.message.get("image_url"), collapse_key=f"test-{campaign.id}")
+        for d in session.scalars(select(Device).where(Device.member_id == member_id).order_by(Device.id))
+    ]

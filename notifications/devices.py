@@ -1,0 +1,59 @@
+"""A member's phones, by their FCM registration token.
+
+Upserted by token: a phone that changes hands (a shared shop phone, a new login)
+moves to the member who registered it last, so pushes follow the person signed in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, delete, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from wallet.db import Base
+from wallet.errors import NotFound
+
+PLATFORMS = ("android", "ios", "web")
+
+
+class Device(Base):
+    __tablename__ = "devices"
+    __table_args__ = (CheckConstraint("platform IN ('android', 'ios', 'web')", name="platform_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    token: Mapped[str] = mapped_column(String(4096), unique=True)
+    platform: Mapped[str] = mapped_column(String(8))
+    locale: Mapped[str | None] = mapped_column(String(35))
+    app_version: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime]
+    last_seen_at: Mapped[dt.datetime]
+
+
+def register(
+    session: Session, *, member_id: int, token: str, platform: str, now: dt.datetime,
+    locale: str | None = None, app_version: str | None = None,
+) -> Device:
+    device = session.scalar(select(Device).where(Device.token == token).with_for_update())
+    if device is None:
+        device = Device(token=token, created_at=now, member_id=member_id, platform=platform)
+        session.add(device)
+    device.member_id, device.platform, device.last_seen_at = member_id, platform, now
+    device.locale, device.app_version = locale, app_version
+    session.flush()
+    return device
+
+
+def unregister(session: Session, *, member_id: int, token: str) -> None:
+    """Raises ``NotFound`` when the member has no device with this token (another's token included)."""
+    result = session.execute(delete(Device).where(Device.token == token, Device.member_id == member_id))
+    if result.rowcount == 0:
+        raise NotFound("no such device")
+
+
+def remove_tokens(session: Session, tokens: list[str]) -> int:
+    """Forget tokens FCM says are dead; returns how many were known."""
+    if not tokens:
+        return 0
+    return session.execute(delete(Device).where(Device.token.in_(tokens))).rowcount

@@ -1,0 +1,71 @@
+"""Campaign fan-out as a job: in-process by default, on a Celery worker when ``REDIS_URL`` is set.
+
+The job takes a session factory, not a session: it commits after each step (see
+``notifications.campaigns``) so that it can stop anywhere and be run again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any, Callable
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from notifications import campaigns
+from notifications.push import FcmSender, Outcome, Push
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+class LogSender:
+    """Stands in for FCM when no credentials are configured: the message stays in the inbox, the log says so."""
+
+    def send(self, pushes: list[Push]) -> list[Outcome]:
+        for push in pushes:
+            logger.info("push not configured (FCM_CREDENTIALS); inbox only: %s %r", push.platform, push.title)
+        return [Outcome(p.token, "failed", error="push is not configured (no FCM_CREDENTIALS)") for p in pushes]
+
+
+_senders: dict[tuple[str | None, str | None], Any] = {}
+
+
+def sender_for(credentials_json: str | None, endpoint: str | None) -> Any:
+    """One sender per process and configuration, built on first use."""
+    key = (credentials_json, endpoint)
+    if key not in _senders:
+        _senders[key] = FcmSender(credentials_json, endpoint=endpoint) if credentials_json else LogSender()
+    return _senders[key]
+
+
+def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clock, sender: Any,
+                 policy: campaigns.Policy, batch: int = campaigns.BATCH) -> dict[str, int]:
+    """Target, then send what is due in batches, committing each step. Safe to run twice or at once."""
+    with factory() as session:
+        campaigns.start(session, campaign_id, now=clock())
+        session.commit()
+    while True:
+        with factory() as session:
+            claimed = campaigns.claim_due(session, campaign_id, now=clock(), policy=policy, limit=batch)
+            session.commit()
+        if not claimed.pushes:
+            break
+        outcomes = sender.send(claimed.pushes)
+        with factory() as session:
+            campaigns.record(session, claimed, outcomes, now=clock())
+            session.commit()
+    with factory() as session:
+        campaigns.finish_if_done(session, campaign_id, now=clock())
+        session.commit()
+        return campaigns.stats(session, campaign_id)
+
+
+def run_due(factory: sessionmaker[Session], *, clock: Clock, sender: Any, policy: campaigns.Policy) -> list[int]:
+    """Work on every campaign that is due or still sending (the tick a scheduler calls every minute)."""
+    with factory() as session:
+        due = campaigns.due_campaigns(session, clock())
+    for campaign_id in due:
+        run_campaign(factory, campaign_id, clock=clock, sender=sender, policy=policy)
+    return due
