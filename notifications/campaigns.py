@@ -235,7 +235,7 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         member_ids = {member_id for _, _, member_id in rows}
         recent = dict(session.execute(
             select(Notification.member_id, func.count())
-            .where(Notification.member_id.in_(member_ids), Notification.pushed_at >= now - policy.cap_window,
+            .where(Notification.member_id.in_(member_ids), Notification.pushed_at > now - policy.cap_window,
                    Notification.campaign_id != campaign_id)
             .group_by(Notification.member_id)
         ).all())

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any, Iterator
@@ -73,6 +74,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL; runs in the PostgreSQL pass")
+    _refuse_the_internet()
+
+
+def _refuse_the_internet() -> None:
+    """Tests never need the internet: a lookup of any host but this machine fails the test that made it."""
+    real = socket.getaddrinfo
+
+    def loopback_only(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in (None, "localhost", "127.0.0.1", "::1") and not str(host).endswith(".localhost"):
+            raise OSError(f"tests must not reach the internet (looked up {host!r})")
+        return real(host, *args, **kwargs)
+
+    socket.getaddrinfo = loopback_only
 
 
 _SQLITE_DIR = tempfile.mkdtemp(prefix="pw-test-")
