@@ -8,6 +8,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from api.clock import now
+from api.jobs import push_sender
+from notifications import jobs
 from api.migrate import alembic_config
 from wallet import accounts, ledger, tiers
 from wallet.accounts import Role
@@ -16,6 +18,7 @@ from wallet.errors import WalletError
 db_cli = AppGroup("db", help="Database migrations (Alembic).")
 users_cli = AppGroup("users", help="Accounts.")
 wallet_cli = AppGroup("wallet", help="Points jobs, safe to run twice (cron them nightly).")
+campaigns_cli = AppGroup("campaigns", help="Campaign jobs (cron `tick` every minute without a Celery worker).")
 
 
 def _config():  # type: ignore[no-untyped-def]
@@ -102,7 +105,18 @@ def recalculate_tiers() -> None:
     click.echo(f"tiers: {changes['upgraded']} upgraded, {changes['downgraded']} downgraded")
 
 
+@campaigns_cli.command("tick")
+def tick() -> None:
+    """Send campaigns whose time has come and deliveries put off by quiet hours."""
+    settings = current_app.config["SETTINGS"]
+    clock = current_app.extensions.get("clock") or now
+    due = jobs.run_due(current_app.extensions["sessionmaker"], clock=clock, sender=push_sender(),
+                       policy=settings.push_policy())
+    click.echo(f"campaigns worked on: {len(due)}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(campaigns_cli)
     app.cli.add_command(db_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(wallet_cli)

@@ -25,7 +25,7 @@ def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
     if settings.redis_url:
         from notifications import worker
 
-        worker.configure(settings.redis_url)
+        worker.configure(settings.redis_url, settings.job_queue)
         worker.run_campaign.apply_async(args=[campaign_id], eta=send_at)
     elif send_at <= now():
         # In-process: runs now, in this request; a later send_at waits for `flask campaigns tick`.

@@ -65,6 +65,9 @@ class Settings:
     push_cap: int = 3
     push_cap_days: int = 7
 
+    # The Celery queue the API enqueues on and the worker consumes.
+    job_queue: str = "partner-wallet"
+
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
     apns_endpoint: str | None = None
@@ -203,6 +206,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         quiet_hours=_hours(env.get("QUIET_HOURS", "21-8")),
         push_cap=int(env.get("PUSH_CAP", 3)),
         push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),
+        job_queue=env.get("JOB_QUEUE", "partner-wallet"),
         fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         apns_endpoint=env.get("APNS_ENDPOINT") or None,

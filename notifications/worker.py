@@ -18,9 +18,10 @@ from wallet.db import make_engine, make_sessionmaker, utcnow
 celery = Celery("partner_wallet")
 
 
-def configure(redis_url: str) -> Celery:
+def configure(redis_url: str, queue: str) -> Celery:
     celery.conf.update(
         broker_url=redis_url,
+        task_default_queue=queue,
         result_backend=None,
         task_acks_late=True,  # a worker that dies mid-job leaves it for another; the job is safe to rerun
         task_reject_on_worker_lost=True,
@@ -51,4 +52,4 @@ def run_due_campaigns() -> list[int]:
 
 _settings = load_settings()
 if _settings.redis_url:
-    configure(_settings.redis_url)
+    configure(_settings.redis_url, _settings.job_queue)

@@ -74,10 +74,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL; runs in the PostgreSQL pass")
-    _refuse_the_internet()
+    refuse_the_internet()
 
 
-def _refuse_the_internet() -> None:
+def refuse_the_internet() -> None:
     """Tests never need the internet: a lookup of any host but this machine fails the test that made it."""
     real = socket.getaddrinfo
 

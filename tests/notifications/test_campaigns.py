@@ -109,14 +109,13 @@ def test_members_in_quiet_hours_get_it_in_their_morning(client, people, fcm, clo
     result = stats(client, marketer, campaign_id)
     assert (result["skipped_quiet_hours"], result["waiting"]) == (1, 1)
 
-    # when the scheduler ticks at 04:59 Riyadh, then at 08:00 Riyadh (05:00 UTC)
-    tick = lambda: jobs.run_due(app.extensions["sessionmaker"], clock=clock, sender=app.extensions["push_sender"],
-                                policy=campaigns.Policy())
+    # when the scheduler ticks at 07:59 Riyadh, then at 08:00 Riyadh (05:00 UTC)
+    tick = lambda: app.test_cli_runner().invoke(args=["campaigns", "tick"]).output
     clock.at = dt.datetime(2026, 11, 24, 4, 59, tzinfo=dt.timezone.utc)
     tick()
     assert [m["token"] for m in fcm.messages] == ["tok-warsaw"]
     clock.at = dt.datetime(2026, 11, 24, 5, 0, tzinfo=dt.timezone.utc)
-    tick()
+    assert tick() == "campaigns worked on: 1\n"
 
     # then
     assert [m["token"] for m in fcm.messages] == ["tok-warsaw", "tok-riyadh"]
