@@ -420,7 +420,10 @@ class Server:
 
     def prepare(self, wrk: str, database_url: str) -> None:
         wait_ready(self.proc, self.base, self.log_path)
-        self.token = register_partner(self.base)
+        try:
+            self.token = register_partner(self.base)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n--- gunicorn log ---\n{self.log_path.read_text()[-4000:]}") from None
         log(f"warming up {self.config}")
         run_wrk(wrk, f"{self.base}/api/v1/me", 16, 3, self.token)
         run_wrk(wrk, f"{self.base}/healthz", 16, 2, None)

@@ -113,6 +113,18 @@ CONFIGS = {
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
+def git_revision() -> str:
+    """HEAD's short hash, and "+ uncommitted changes" when the tree differs (read-only git commands)."""
+    try:
+        head = subprocess.run(["git", "--no-optional-locks", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                              capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (head or "unknown") + (" + uncommitted changes" if dirty else "")
+
+
 def log(message: str) -> None:
     print(f"[bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
@@ -605,7 +617,7 @@ def bench_config(config: str, *, wrk: str, port: int, duration: int, env: dict[s
                 "BENCH_TOKEN": cashier, "BENCH_MEMBERS_FILE": str(members),
                 "BENCH_RECEIPT_PREFIX": f"{config}-{int(time.time())}-{secrets.token_hex(3)}-{conns}"}))
 
-        for c in (16, 64):
+        for c in (1, 16, 64):
             read("healthz (start)", f"{base}/healthz", "none", c)
         for c in (16, 64):
             read("wallet, 32 members", wallet, "typical", c)
@@ -619,7 +631,7 @@ def bench_config(config: str, *, wrk: str, port: int, duration: int, env: dict[s
             buy("purchase, many members", many_file, c)
         for i, c in enumerate((16, 64)):
             buy("purchase, one hot member", hot_files[i], c)
-        for c in (16, 64):
+        for c in (1, 16, 64):
             read("healthz (end)", f"{base}/healthz", "none", c)
 
         meter = CpuMeter(proc, database_url)
@@ -758,6 +770,41 @@ def profile(env: dict[str, str], tokens: dict[str, str], heavy_mid_entry: int, m
                 raw.rollback()
             finally:
                 raw.close()
+    # The daily-cap query of a purchase (it runs even when the program has no cap): an
+    # ordinary member vs the hot member that took the most purchases today.
+    current.clear()
+    client.post("/api/v1/pos/purchases", headers={"Authorization": f"Bearer {tokens['cashier']}"},
+                json={"member_number": rng.choice(many), "receipt_number": f"prof-{secrets.token_hex(8)}",
+                      "total": {"amount": "129.50", "currency": "AED"}})
+    found = [(s, p) for s, p, _ in current if "sum(ledger_entries.amount)" in s]
+    out["earned_since"] = []
+    if found:
+        statement, parameters = found[0]
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            cur.execute(
+                "SELECT account_id, count(*) FROM ledger_entries WHERE account_id BETWEEN %s AND %s"
+                " AND created_at >= now() - interval '1 day' GROUP BY 1 ORDER BY 2 DESC LIMIT 1",
+                (HOT_FIRST, HOT_LAST))
+            hot = cur.fetchone()
+            key = next(k for k in parameters if k.startswith("account_id"))
+            for who, account in (("ordinary member", parameters[key]), ("hot member", hot[0] if hot else None)):
+                if account is None:
+                    continue
+                cur.execute("SELECT count(*) FROM ledger_entries WHERE account_id = %s"
+                            " AND created_at >= now() - interval '1 day'", (account,))
+                today = cur.fetchone()[0]
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + statement, {**parameters, key: account})
+                plan = "\n".join(r[0] for r in cur.fetchall())
+                ms = re.search(r"Execution Time: ([\d.]+) ms", plan)
+                out["earned_since"].append({"who": who, "account": account, "entries_last_24h": today,
+                                            "execution_ms": float(ms.group(1)) if ms else None, "plan": plan})
+                plans.setdefault(statement, {})[f"{who} (account {account}, {today} entries in 24 h)"] = {
+                    "plan": plan, "execution_ms": float(ms.group(1)) if ms else None, "path": "POST purchases"}
+            raw.rollback()
+        finally:
+            raw.close()
     with open(workdir / "plans.txt", "w") as fh:
         for statement, by_who in plans.items():
             fh.write("=" * 100 + "\n" + statement + "\n")
@@ -767,7 +814,7 @@ def profile(env: dict[str, str], tokens: dict[str, str], heavy_mid_entry: int, m
         {"statement": " ".join(s.split()), "light_ms": p.get("light", {}).get("execution_ms"),
          "heavy_ms": p.get("heavy", {}).get("execution_ms"), "heavy_plan": p.get("heavy", {}).get("plan"),
          "light_plan": p.get("light", {}).get("plan")}
-        for s, p in plans.items()
+        for s, p in plans.items() if "light" in p or "heavy" in p
     ]
     engine.dispose()
     return out
@@ -800,7 +847,7 @@ def report(results: list[dict[str, Any]], prof: dict[str, Any] | None, seed_info
                   "| statuses | app CPU ms/req | PG CPU ms/req |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"]
         for r in runs:
-            h = healthz(r["connections"]) if r["connections"] in (16, 64) else None
+            h = healthz(r["connections"])
             statuses = ", ".join(f"{k}: {v}" for k, v in sorted(r["statuses"].items()))
             sock = sum(r[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
             if sock:
@@ -820,7 +867,7 @@ def report(results: list[dict[str, Any]], prof: dict[str, Any] | None, seed_info
                 lt, hv = by.get((f"{what}, 10 entries", c)), by.get((f"{what}, 100k entries", c))
                 if not (lt and hv):
                     continue
-                h = healthz(c) if c == 16 else None
+                h = healthz(c)
                 lines.append(
                     f"| {what} | {c} | {lt['rps']:.1f} | {hv['rps']:.1f} | {hv['rps'] / lt['rps']:.3f} "
                     f"| {lt['p50_us'] / 1000:.2f} | {hv['p50_us'] / 1000:.2f} | {hv['p50_us'] / lt['p50_us']:.2f} "
@@ -840,6 +887,12 @@ def report(results: list[dict[str, Any]], prof: dict[str, Any] | None, seed_info
         for p in sorted(prof["plans"], key=lambda p: -(p["heavy_ms"] or 0)):
             lines.append(f"- {_f(p['light_ms'], 3)} → {_f(p['heavy_ms'], 3)} ms: `{p['statement'][:160]}...`")
         lines.append("")
+        if prof.get("earned_since"):
+            lines += ["Daily-cap query of a purchase (`ledger.earned_since`, runs on every purchase):", ""]
+            for e in prof["earned_since"]:
+                lines.append(f"- {e['who']} (account {e['account']}, {e['entries_last_24h']} entries in the last 24 h): "
+                             f"{_f(e['execution_ms'], 3)} ms")
+            lines.append("")
     if seed_info:
         lines += [f"Seed: {seed_info}", ""]
     return "\n".join(lines)
@@ -875,6 +928,7 @@ def main(argv: list[str] | None = None) -> int:
     database_url = os.environ.get("BENCH_WALLET_DATABASE_URL", DEFAULT_DATABASE_URL)
     wrk = ensure_wrk()
     started = dt.datetime.now(dt.timezone.utc)
+    revision = git_revision()
     outdir = BENCH / "results" / f"wallet-{started:%Y%m%dT%H%M%S}"
     outdir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="bench-wallet-") as tmp:
@@ -913,10 +967,10 @@ def main(argv: list[str] | None = None) -> int:
     for res in results:
         res.pop("tokens", None)
     text = report(results, prof, seed_info, args.duration)
-    print(f"## Points wallet, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs\n")
+    print(f"## Points wallet, {started:%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, commit {revision}\n")
     print(text)
     print(f"Invariants after the runs (violations): {invariants}")
-    summary = {"started": started.isoformat(), "duration": args.duration, "seed": seed_info, "results": results,
+    summary = {"started": started.isoformat(), "revision": revision, "duration": args.duration, "seed": seed_info, "results": results,
                "profile": prof, "invariants_after": invariants}
     (outdir / "results.json").write_text(json.dumps(summary, indent=1, default=str))
     (outdir / "report.md").write_text(text + f"\n\nInvariants after the runs (violations): {invariants}\n")

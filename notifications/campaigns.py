@@ -210,6 +210,7 @@ def start(session: Session, campaign_id: int, *, now: dt.datetime) -> int:
 @dataclass(frozen=True)
 class Claimed:
     delivery_ids: list[int]
+    notification_ids: list[int]
     pushes: list[Push]
 
 
@@ -251,34 +252,35 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         session.flush()
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
-    notes = {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_({d.notification_id for d in claimed})))}
+    texts = {row.id: row for row in session.execute(
+        select(Notification.id, Notification.title, Notification.body)
+        .where(Notification.id.in_({d.notification_id for d in claimed}))
+    )}
     pushes = [
-        Push(token=d.token, platform=d.platform, title=notes[d.notification_id].title, body=notes[d.notification_id].body,
+        Push(token=d.token, platform=d.platform, title=texts[d.notification_id].title, body=texts[d.notification_id].body,
              data={k: v for k, v in {"campaign_id": str(campaign_id), "notification_id": str(d.notification_id),
                                      "deep_link": campaign.message.get("deep_link")}.items() if v},
              image_url=campaign.message.get("image_url"), collapse_key=f"campaign-{campaign_id}")
         for d in claimed
     ]
-    return Claimed(delivery_ids=[d.id for d in claimed], pushes=pushes)
+    return Claimed(delivery_ids=[d.id for d in claimed], notification_ids=[d.notification_id for d in claimed],
+                   pushes=pushes)
 
 
 def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.datetime) -> int:
     """Write FCM's answers; delete devices whose tokens are dead. Returns how many tokens were removed."""
-    dead: list[str] = []
-    sent_notifications: set[int] = set()
-    for delivery_id, outcome in zip(claimed.delivery_ids, outcomes):
-        delivery = session.get(Delivery, delivery_id)
-        assert delivery is not None
-        delivery.status, delivery.error = outcome.status, outcome.error
-        if outcome.status == "sent":
-            delivery.message_id, delivery.sent_at = outcome.message_id, now
-            sent_notifications.add(delivery.notification_id)
-        elif outcome.status == "invalid":
-            dead.append(delivery.token)
-    if sent_notifications:
-        session.execute(update(Notification).where(Notification.id.in_(sent_notifications),
-                                                   Notification.pushed_at.is_(None)).values(pushed_at=now))
-    removed = devices.remove_tokens(session, dead)
+    rows = [
+        {"id": delivery_id, "status": outcome.status, "error": outcome.error, "message_id": outcome.message_id,
+         "sent_at": now if outcome.status == "sent" else None}
+        for delivery_id, outcome in zip(claimed.delivery_ids, outcomes)
+    ]
+    if rows:
+        session.execute(update(Delivery), rows)  # one executemany by primary key
+    sent = [n for n, o in zip(claimed.notification_ids, outcomes) if o.status == "sent"]
+    if sent:
+        session.execute(update(Notification).where(Notification.id.in_(set(sent)), Notification.pushed_at.is_(None))
+                        .values(pushed_at=now))
+    removed = devices.remove_tokens(session, [o.token for o in outcomes if o.status == "invalid"])
     session.flush()
     return removed
 
