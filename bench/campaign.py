@@ -1,0 +1,168 @@
+"""Campaign fan-out at scale: one campaign to a segment of N members with one device each.
+
+Measures, in one process doing what a Celery worker does (``notifications.jobs``):
+- the segment query (count of the segment, as the marketer's preview runs it);
+- targeting (``campaigns.start``: inbox rows and delivery rows, INSERT ... SELECT);
+- sending (claim 500, firebase-admin ``send_each`` to a local FCM stub, record), to the
+  last message accepted;
+- messages per second, and the process's peak memory (max RSS).
+
+The FCM stub (bench/fcm_local.py) runs under gunicorn on this machine too, so it takes
+part of the 2 cores; the figures are what one 2-core box does for both.
+
+    .venv/bin/python bench/campaign.py --members 1000000
+
+PostgreSQL at 127.0.0.1:5432 (trust auth); the database ``bench_campaign`` is dropped and
+made again. Seeding is SQL (generate_series), not the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from alembic import command  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from api.migrate import alembic_config  # noqa: E402
+from notifications import campaigns, jobs, segments  # noqa: E402
+from notifications.push import FcmSender  # noqa: E402
+from wallet.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
+from wallet.passwords import hash_password  # noqa: E402
+
+ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_campaign"
+PORT = 8099
+
+
+def seed(members: int) -> None:
+    admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text("DROP DATABASE IF EXISTS bench_campaign"))
+        conn.execute(text("CREATE DATABASE bench_campaign"))
+    admin.dispose()
+    command.upgrade(alembic_config(url=URL), "head")
+    engine = make_engine(URL)
+    password = hash_password("bench password 1")
+    with engine.begin() as conn:
+        conn.execute(text("""
+            INSERT INTO users (id, email, password_hash, name, role, is_active, created_at)
+            SELECT i, 'm' || i || '@bench.example', :pw, 'Member ' || i, 'partner', true, now() - interval '100 days'
+            FROM generate_series(1, :n) AS i"""), {"pw": password, "n": members})
+        conn.execute(text("""
+            INSERT INTO members (id, user_id, member_number, country, city, language, timezone, marketing_opt_in,
+                                 tier, created_at)
+            SELECT i, i, '9' || lpad(i::text, 10, '0'), 'SA', 'Riyadh', (ARRAY['en','ar','pl'])[1 + i % 3],
+                   'Asia/Riyadh', true, 'blue', now() - interval '100 days'
+            FROM generate_series(1, :n) AS i"""), {"n": members})
+        conn.execute(text("""
+            INSERT INTO devices (member_id, token, platform, created_at, last_seen_at)
+            SELECT i, 'bench-token-' || i, CASE WHEN i % 2 = 0 THEN 'android' ELSE 'ios' END, now(), now()
+            FROM generate_series(1, :n) AS i"""), {"n": members})
+        conn.execute(text("""
+            INSERT INTO users (id, email, password_hash, name, role, is_active, created_at)
+            VALUES (:id, 'marketer@bench.example', :pw, 'Marketer', 'marketer', true, now())"""),
+            {"id": members + 1, "pw": password})
+        for table in ("users", "members", "devices"):
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
+def service_account(port: int) -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return json.dumps({"type": "service_account", "project_id": "bench", "private_key_id": "k", "private_key": pem,
+                       "client_email": "fcm@bench.iam.gserviceaccount.com", "client_id": "1",
+                       "token_uri": f"http://127.0.0.1:{port}/token"})
+
+
+def run(members: int, stub_workers: int) -> dict[str, float]:
+    stub = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{PORT}", "--workers", str(stub_workers),
+         "--worker-class", "gthread", "--threads", "64", "--backlog", "2048", "--log-level", "warning", "fcm_local:app"],
+        cwd=ROOT / "bench",
+    )
+    sender = None
+    try:
+        time.sleep(2)  # let gunicorn bind before the first request
+        engine = make_engine(URL, pool_size=4)
+        factory = make_sessionmaker(engine)
+        # No quiet hours and no cap: measure the pipeline, not the policy.
+        policy = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
+        sender = FcmSender(service_account(PORT), endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
+        rules = {"all": [{"field": "country", "op": "in", "value": ["SA"]},
+                         {"field": "city", "op": "in", "value": ["Riyadh"]}]}
+        with factory() as s:
+            segment = segments.create(s, name="Riyadh", rules=rules, created_by_user_id=members + 1, now=utcnow())
+            campaign = campaigns.create(s, name="Winter", segment_id=segment.id, created_by_user_id=members + 1,
+                                        now=utcnow(), message={"title": {"en": "Winter tyres", "ar": "إطارات الشتاء",
+                                                                          "pl": "Opony zimowe"},
+                                                               "body": {"en": "Double points"}})
+            s.commit()
+            t0 = time.perf_counter()
+            count, _ = segments.preview(s, segment, now=utcnow())
+            segment_seconds = time.perf_counter() - t0
+            campaigns.schedule(s, campaign, now=utcnow())
+            s.commit()
+            campaign_id = campaign.id
+
+        t_schedule = time.perf_counter()
+        with factory() as s:
+            campaigns.start(s, campaign_id, now=utcnow())
+            s.commit()
+        targeting_seconds = time.perf_counter() - t_schedule
+        t_send = time.perf_counter()
+        result = jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+        end = time.perf_counter()
+        engine.dispose()
+        return {
+            "members": members,
+            "segment_count": count,
+            "segment_query_s": round(segment_seconds, 2),
+            "targeting_s": round(targeting_seconds, 1),
+            "sending_s": round(end - t_send, 1),
+            "schedule_to_last_accepted_s": round(end - t_schedule, 1),
+            "sent": result["sent"],
+            "failed": result["failed"],
+            "messages_per_s": round(result["sent"] / (end - t_schedule)),
+            "messages_per_s_sending_only": round(result["sent"] / (end - t_send)),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        }
+    finally:
+        if sender is not None:
+            sender.close()
+        stub.send_signal(signal.SIGTERM)
+        stub.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=1_000_000)
+    parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument("--stub-workers", type=int, default=1)
+    args = parser.parse_args()
+    os.environ.setdefault("APP_ENV", "development")
+    if not args.skip_seed:
+        t0 = time.perf_counter()
+        seed(args.members)
+        print(f"seeded {args.members} members in {time.perf_counter() - t0:.0f} s", flush=True)
+    print(json.dumps(run(args.members, args.stub_workers), indent=2))
+
+
+if __name__ == "__main__":
+    main()
