@@ -35,8 +35,8 @@ Data (``--skip-seed`` reuses it)
     Takes a few minutes.
 
 How
-    Waits (polling every 30 s, 20 minutes at most) until no other wrk, gunicorn or
-    bench/me.py runs on the machine. Starts gunicorn on 127.0.0.1:PORT (default 8078)
+    Waits (polling every 30 s, 20 minutes at most) until no other wrk, gunicorn, celery or
+    bench/*.py (bench/me.py, bench/campaign.py, ...) runs on the machine. Starts gunicorn on 127.0.0.1:PORT (default 8093)
     with DATABASE_URL, fresh 40-character SECRET_KEY and JWT_SECRET,
     ACCESS_TOKEN_SECONDS=3600 and RATE_LIMIT_LOGIN/RATE_LIMIT_SCAN at 100000 per minute,
     signs in through ``POST /api/v1/auth/login``, warms up, runs the points above, and
@@ -92,7 +92,7 @@ sys.path.insert(0, str(ROOT))
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/bench_wallet"
 PROTECTED_DATABASES = {"test", "devtest", "postgres", "template0", "template1", "bench"}
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8078
+DEFAULT_PORT = 8093  # bench/me.py uses 8077 and 8078
 
 MEMBERS = 100_000
 TRANSACTIONS = 1_000_000
@@ -146,8 +146,8 @@ def _ancestors() -> set[int]:
 
 
 def other_benchmarks() -> list[str]:
-    """Command lines of other wrk, gunicorn or bench/me.py processes on the machine."""
-    out = subprocess.run(["pgrep", "-af", r"wrk|gunicorn|bench/me\.py"], capture_output=True, text=True,
+    """Command lines of other wrk, gunicorn, celery or bench/*.py processes on the machine."""
+    out = subprocess.run(["pgrep", "-af", r"wrk|gunicorn|celery|bench/[A-Za-z_]+\.py"], capture_output=True, text=True,
                          timeout=10).stdout
     mine = _ancestors()
     found = []
@@ -158,26 +158,31 @@ def other_benchmarks() -> list[str]:
     return found
 
 
-def wait_for_quiet(poll: int = 30, limit: int = 20 * 60) -> str:
-    """Wait until no other benchmark runs; returns the load averages seen when it went."""
-    polls = limit // poll
-    for i in range(polls + 1):
+def wait_for_quiet(poll: int = 30, limit: int = 20 * 60, load_grace: int = 3 * 60) -> str:
+    """Wait until no other benchmark runs; returns the load averages when it went.
+
+    Polls every ``poll`` s for at most ``limit`` s. Once no other benchmark is seen, also
+    waits (at most ``load_grace`` s) for the 1-minute load to fall below 1.5, since a
+    benchmark that just ended leaves it high; other work (tests, builds) may keep it up,
+    so after the grace it goes anyway. Gives up (exits) after ``limit``.
+    """
+    deadline = time.monotonic() + limit
+    quiet_since = None
+    for _ in range(limit // poll + load_grace // poll + 2):
         busy = other_benchmarks()
         load = os.getloadavg()
-        if not busy:
-            # Let a load average left by a benchmark that just ended fall a little.
-            for _ in range(6):
-                if os.getloadavg()[0] < 1.5:
-                    break
-                log(f"no other benchmark, but the 1-min load is {os.getloadavg()[0]:.2f}; waiting 30 s")
-                time.sleep(30)
-            load = os.getloadavg()
-            return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-        if i == polls:
+        if busy:
+            quiet_since = None
+            log(f"another benchmark is running (load {load[0]:.2f}); waiting {poll} s: {busy[0]}")
+        else:
+            quiet_since = quiet_since or time.monotonic()
+            if load[0] < 1.5 or time.monotonic() - quiet_since >= load_grace:
+                return f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+            log(f"no other benchmark, but the 1-min load is {load[0]:.2f}; waiting {poll} s")
+        if time.monotonic() > deadline:
             break
-        log(f"another benchmark is running (load {load[0]:.2f}); waiting {poll} s: {busy[0]}")
         time.sleep(poll)
-    sys.exit(f"another benchmark is still running after {limit // 60} minutes: {other_benchmarks()}")
+    sys.exit(f"the machine is still busy after {limit // 60} minutes: {other_benchmarks()}")
 
 
 # --- set-up ---------------------------------------------------------------------------
@@ -441,8 +446,13 @@ def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+        if "Connection in use" in (log_path.read_text(errors="replace") if log_path.exists() else ""):
+            raise RuntimeError(f"another process took {base} first:\n{log_path.read_text()[-1000:]}")
         try:
             if http("GET", f"{base}/healthz")[0] == 200:
+                time.sleep(1)  # a second look at the log: did our master bind the port?
+                if "Connection in use" in log_path.read_text(errors="replace"):
+                    raise RuntimeError(f"another process answers on {base}")
                 return
         except OSError:
             pass
@@ -551,10 +561,10 @@ def bench_config(config: str, *, wrk: str, port: int, duration: int, env: dict[s
     """Every point for one gunicorn configuration, on one server."""
     base = f"http://{HOST}:{port}"
     log_path = workdir / f"gunicorn-{config}.log"
-    if port_in_use(port):
-        raise RuntimeError(f"something already listens on {HOST}:{port}; pass --port")
     load = wait_for_quiet()
     log(f"{config}: machine quiet, load averages {load}")
+    if port_in_use(port):  # checked right before starting: /healthz must be our server's
+        raise RuntimeError(f"something already listens on {HOST}:{port}; pass --port")
     proc = start_server(config, port, env, log_path)
     meter = None
     runs: list[dict[str, Any]] = []
@@ -917,8 +927,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--configs takes {', '.join(CONFIGS)}")
     if not 1 <= args.duration <= 120:
         parser.error("--duration must be 1..120 seconds")
-    if args.port in (8000, 8077):
-        parser.error("port 8000 is the development server's and 8077 bench/me.py's; pick another")
+    if args.port in (8000, 8077, 8078):
+        parser.error("port 8000 is the development server's, 8077 and 8078 bench/me.py's; pick another")
     try:
         import psycopg
     except ImportError:
@@ -963,6 +973,7 @@ def main(argv: list[str] | None = None) -> int:
         invariants = check_invariants(database_url)
         prof = None
         if not args.no_profile:
+            log(f"profile: machine quiet, load averages {wait_for_quiet()}")
             prof = profile(env, results[0]["tokens"], heavy_mid_entry, many, outdir)
     for res in results:
         res.pop("tokens", None)

@@ -23,7 +23,7 @@ from notifications.errors import InvalidSegmentRules, NotFound
 from wallet.accounts import Member, User
 from wallet.db import Base
 from wallet.ledger import LedgerAccount, LedgerTransaction
-from wallet.purchases import Purchase
+from wallet.purchases import Purchase, PurchaseLine
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 50
@@ -67,6 +67,13 @@ def _last_purchase() -> Any:
     return select(func.max(Purchase.created_at)).where(Purchase.member_id == Member.id).correlate(Member).scalar_subquery()
 
 
+def _bought(categories: list[str]) -> Any:
+    return exists().where(
+        PurchaseLine.category.in_(categories), PurchaseLine.purchase_id == Purchase.id,
+        Purchase.member_id == Member.id, Purchase.refunded_at.is_(None),
+    )
+
+
 # field -> (kind, column factory)
 FIELDS: dict[str, tuple[str, Callable[[], Any]]] = {
     "country": ("text", lambda: Member.country),
@@ -78,6 +85,7 @@ FIELDS: dict[str, tuple[str, Callable[[], Any]]] = {
     "last_activity": ("time", _last_activity),
     "last_purchase": ("time", _last_purchase),
     "registered": ("time", lambda: Member.created_at),
+    "categories_bought": ("categories", lambda: _bought),
     "has_device": ("flag", lambda: exists().where(Device.member_id == Member.id)),
     "marketing_opt_in": ("flag", lambda: Member.marketing_opt_in),
 }
@@ -86,6 +94,7 @@ OPS = {
     "number": {"gte", "lte", "between"},
     "time": {"within_days", "before_days"},
     "flag": {"is"},
+    "categories": {"any_of", "none_of"},
 }
 
 
@@ -101,6 +110,11 @@ def _condition(rule: dict[str, Any], now: dt.datetime) -> ColumnElement[bool]:
         if not (isinstance(value, list) and value and len(value) <= 500 and all(isinstance(v, str) for v in value)):
             raise InvalidSegmentRules(f"{name} {op} takes a list of 1 to 500 strings")
         return col.in_(value) if op == "in" else or_(col.is_(None), col.not_in(value))
+    if kind == "categories":
+        if not (isinstance(value, list) and value and len(value) <= 100 and all(isinstance(v, str) for v in value)):
+            raise InvalidSegmentRules(f"{name} {op} takes a list of 1 to 100 category names")
+        bought = col(value)
+        return bought if op == "any_of" else ~bought
     if kind == "number":
         bounds = value if op == "between" else [value]
         if not all(isinstance(v, int) and not isinstance(v, bool) for v in bounds) or (op == "between" and len(bounds) != 2):

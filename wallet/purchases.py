@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Numeric, String, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -50,6 +50,20 @@ class Purchase(Base):
     )
     refunded_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+
+
+class PurchaseLine(Base):
+    """One line of a receipt, with the product's category as it was when booked (for segments)."""
+
+    __tablename__ = "purchase_lines"
+    __table_args__ = (Index("ix_purchase_lines_category_purchase_id", "category", "purchase_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purchase_id: Mapped[int] = mapped_column(ForeignKey("purchases.id", ondelete="CASCADE"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    category: Mapped[str | None] = mapped_column(String(64))
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(14, 3))
 
 
 @dataclass(frozen=True)
@@ -123,6 +137,11 @@ def book(
             session.add(purchase)
     except IntegrityError as exc:  # the same receipt, booked meanwhile for another member
         raise Conflict("this receipt number was already booked at this store", field="receipt_number") from exc
+    session.add_all(
+        PurchaseLine(purchase_id=purchase.id, sku=i["sku"], category=categories.get(i["sku"]), quantity=i["quantity"],
+                     unit_price=i["unit_price"])
+        for i in lines
+    )
     if result.points > 0:
         tx = ledger.earn(
             session,

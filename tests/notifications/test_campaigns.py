@@ -251,3 +251,18 @@ def test_a_campaign_without_english_is_422(client, people):
         "name": "c", "segment_id": segment["id"], "message": {"title": {"ar": "x"}, "body": {"ar": "y"}}})
     assert response.status_code == 422
     assert "title" in response.json["errors"]["json"]["message"]
+
+
+def test_a_segment_of_winter_tyre_buyers_leaves_out_refunded_and_other_purchases(client, people, till):
+    marketer, admin = people.staff("marketer"), people.staff("admin")
+    client.put("/api/v1/admin/products/WT-1", json={"name": "Winter", "category": "winter-tyres"}, headers=admin["headers"])
+    client.put("/api/v1/admin/products/OIL", json={"name": "Oil", "category": "oil"}, headers=admin["headers"])
+    buyer, oil_only, refunded = people.partner(), people.partner(), people.partner()
+    till.buy(buyer, "400.00", items=[{"sku": "WT-1", "quantity": 4, "unit_price": "100.00"}])
+    till.buy(oil_only, "50.00", items=[{"sku": "OIL", "quantity": 1, "unit_price": "50.00"}])
+    back = till.buy(refunded, "100.00", items=[{"sku": "WT-1", "quantity": 1, "unit_price": "100.00"}]).json
+    client.post(f"/api/v1/pos/purchases/{back['id']}/refund", headers=till.headers)
+    rules = {"all": [{"field": "categories_bought", "op": "any_of", "value": ["winter-tyres"]}]}
+    segment = client.post("/api/v1/segments", json={"name": "winter buyers", "rules": rules}, headers=marketer["headers"]).json
+    preview = client.get(f"/api/v1/segments/{segment['id']}/preview", headers=marketer["headers"]).json
+    assert [m["member_number"] for m in preview["sample"]] == [buyer["member"]["member_number"]]
