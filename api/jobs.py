@@ -26,7 +26,10 @@ def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
         from notifications import worker
 
         worker.configure(settings.redis_url, settings.job_queue)
-        worker.run_campaign.apply_async(args=[campaign_id], eta=send_at)
+        # Several tasks share the fan-out: each claims its own batches (SKIP LOCKED), so
+        # a worker with N processes keeps N cores busy on one campaign.
+        for _ in range(settings.fanout_tasks):
+            worker.run_campaign.apply_async(args=[campaign_id], eta=send_at)
     elif send_at <= now():
         # In-process: runs now, in this request; a later send_at waits for `flask campaigns tick`.
         clock = current_app.extensions.get("clock") or now

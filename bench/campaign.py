@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import resource
 import signal
@@ -91,7 +92,14 @@ def service_account(port: int) -> str:
                        "token_uri": f"http://127.0.0.1:{port}/token"})
 
 
-def run(members: int, stub_workers: int) -> dict[str, float]:
+def _send_in_process(campaign_id: int, account: str) -> None:
+    factory = make_sessionmaker(make_engine(URL, pool_size=2))
+    sender = FcmSender(account, endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
+    jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender,
+                      policy=campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9))
+
+
+def run(members: int, stub_workers: int, processes: int, send_seconds: float | None) -> dict[str, float]:
     stub = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{PORT}", "--workers", str(stub_workers),
          "--worker-class", "gthread", "--threads", "64", "--backlog", "2048", "--log-level", "warning", "fcm_local:app"],
@@ -104,7 +112,8 @@ def run(members: int, stub_workers: int) -> dict[str, float]:
         factory = make_sessionmaker(engine)
         # No quiet hours and no cap: measure the pipeline, not the policy.
         policy = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
-        sender = FcmSender(service_account(PORT), endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
+        port_sa = service_account(PORT)
+        sender = FcmSender(port_sa, endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
         rules = {"all": [{"field": "country", "op": "in", "value": ["SA"]},
                          {"field": "city", "op": "in", "value": ["Riyadh"]}]}
         with factory() as s:
@@ -127,11 +136,39 @@ def run(members: int, stub_workers: int) -> dict[str, float]:
             s.commit()
         targeting_seconds = time.perf_counter() - t_schedule
         t_send = time.perf_counter()
-        result = jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+        engine.dispose()  # before forking: each process opens its own connections
+        if send_seconds:
+            # Time-boxed: the same claim/send/record steps as jobs.run_campaign, stopped after
+            # send_seconds; the rate measured over that stretch projects the full run.
+            deadline = time.perf_counter() + send_seconds
+            while time.perf_counter() < deadline:
+                with factory() as s:
+                    claimed = campaigns.claim_due(s, campaign_id, now=utcnow(), policy=policy)
+                    s.commit()
+                if not claimed.pushes:
+                    break
+                outcomes = sender.send(claimed.pushes)
+                with factory() as s:
+                    campaigns.record(s, claimed, outcomes, now=utcnow())
+                    s.commit()
+            with factory() as s:
+                result = campaigns.stats(s, campaign_id)
+        elif processes == 1:
+            result = jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+        else:
+            # What a Celery worker with N processes does with FANOUT_TASKS=N.
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                pool.starmap(_send_in_process, [(campaign_id, port_sa)] * processes)
+            with factory() as s:
+                campaigns.finish_if_done(s, campaign_id, now=utcnow())
+                s.commit()
+                result = campaigns.stats(s, campaign_id)
         end = time.perf_counter()
         engine.dispose()
+        rate = result["sent"] / (end - t_send)
         return {
             "members": members,
+            "sending_processes": processes,
             "segment_count": count,
             "segment_query_s": round(segment_seconds, 2),
             "targeting_s": round(targeting_seconds, 1),
@@ -140,8 +177,11 @@ def run(members: int, stub_workers: int) -> dict[str, float]:
             "sent": result["sent"],
             "failed": result["failed"],
             "messages_per_s": round(result["sent"] / (end - t_schedule)),
-            "messages_per_s_sending_only": round(result["sent"] / (end - t_send)),
+            "messages_per_s_sending_only": round(rate),
+            "projected_schedule_to_last_s": round(targeting_seconds + count / rate) if rate else None,
+            # The parent's peak; with --processes the children's peak (each) is RUSAGE_CHILDREN.
             "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+            "peak_rss_child_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
         }
     finally:
         if sender is not None:
@@ -155,13 +195,16 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--stub-workers", type=int, default=1)
+    parser.add_argument("--processes", type=int, default=1, help="sending processes sharing the campaign")
+    parser.add_argument("--send-seconds", type=float, default=None,
+                        help="stop sending after this long and project the full run (one process)")
     args = parser.parse_args()
     os.environ.setdefault("APP_ENV", "development")
     if not args.skip_seed:
         t0 = time.perf_counter()
         seed(args.members)
         print(f"seeded {args.members} members in {time.perf_counter() - t0:.0f} s", flush=True)
-    print(json.dumps(run(args.members, args.stub_workers), indent=2))
+    print(json.dumps(run(args.members, args.stub_workers, args.processes, args.send_seconds), indent=2))
 
 
 if __name__ == "__main__":

@@ -65,8 +65,10 @@ class Settings:
     push_cap: int = 3
     push_cap_days: int = 7
 
-    # The Celery queue the API enqueues on and the worker consumes.
+    # The Celery queue the API enqueues on and the worker consumes, and how many tasks
+    # share one campaign's fan-out (each claims its own batches; one per worker core).
     job_queue: str = "partner-wallet"
+    fanout_tasks: int = 2
 
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
@@ -207,6 +209,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         push_cap=int(env.get("PUSH_CAP", 3)),
         push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),
         job_queue=env.get("JOB_QUEUE", "partner-wallet"),
+        fanout_tasks=int(env.get("FANOUT_TASKS", 2)),
         fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         apns_endpoint=env.get("APNS_ENDPOINT") or None,

@@ -42,11 +42,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     func,
+    or_,
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
 
 from wallet.db import Base
 from wallet.errors import AlreadyReversed, Conflict, IdempotencyConflict, InsufficientPoints, NotFound
@@ -499,9 +501,17 @@ def reverse(
 
     if amount > 0:
         _sweep_due(session, account, now)
-        take = min(amount, account.balance)
-        tx = _book(session, account, counter, points=-take, shortfall=amount - take, **common)
         own_lots = session.scalars(select(PointLot).where(PointLot.transaction_id == original.id)).all()
+        # Points of this credit that already expired are gone from the balance once;
+        # taking them back again would eat points the member earned elsewhere.
+        expired = -int(session.scalar(
+            select(func.coalesce(func.sum(LotMovement.amount), 0))
+            .join(LedgerTransaction, LedgerTransaction.id == LotMovement.transaction_id)
+            .where(LotMovement.lot_id.in_([lot.id for lot in own_lots]), LedgerTransaction.type == TxType.EXPIRE)
+        ) or 0)
+        claimable = amount - expired
+        take = min(claimable, account.balance)
+        tx = _book(session, account, counter, points=-take, shortfall=claimable - take, **common)
         if take:
             assert _consume(session, account, tx, take, now, first=own_lots) == take
         if original.type in QUALIFYING:
@@ -578,14 +588,17 @@ def history(session: Session, account: LedgerAccount, *, before_id: int | None, 
 
 
 def earned_since(session: Session, account: LedgerAccount, since: dt.datetime) -> int:
-    """Qualifying points credited since ``since`` (for the daily earn cap)."""
+    """Qualifying points credited since ``since``, less reversals of those credits (for the daily earn cap)."""
+    original = aliased(LedgerTransaction)
+    counted = or_(
+        LedgerTransaction.type.in_([t.value for t in QUALIFYING]),
+        and_(LedgerTransaction.type == TxType.REVERSAL, original.type.in_([t.value for t in QUALIFYING]),
+             original.created_at >= since),
+    )
     total = session.scalar(
         select(func.coalesce(func.sum(LedgerEntry.amount), 0))
         .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .where(
-            LedgerEntry.account_id == account.id,
-            LedgerEntry.created_at >= since,
-            LedgerTransaction.type.in_([t.value for t in QUALIFYING]),
-        )
+        .outerjoin(original, original.id == LedgerTransaction.reverses_id)
+        .where(LedgerEntry.account_id == account.id, LedgerEntry.created_at >= since, counted)
     )
-    return int(total or 0)
+    return max(int(total or 0), 0)

@@ -226,3 +226,28 @@ def test_a_refund_lowers_qualifying_points(session, member):
     assert (progress.tier.code, progress.qualifying_points) == ("silver", 0)  # until the nightly job
     tiers.recalculate_all(session, now=START)
     assert member.tier == "blue"
+
+
+def test_refunding_a_purchase_whose_points_expired_takes_nothing_earned_elsewhere(session, member):
+    # given 100 points that expired, then 50 newer ones
+    purchase = earn(session, member, 100, life=dt.timedelta(days=30))
+    later = START + dt.timedelta(days=60)
+    ledger.expire_due(session, now=later)
+    earn(session, member, 50, at=later)
+
+    # when the old purchase is refunded
+    reversal = ledger.reverse(session, transaction_id=purchase.id, now=later, description="refund")
+
+    # then the 50 stay: the 100 were already gone, and nothing was spent
+    assert (reversal.points, reversal.shortfall) == (0, 0)
+    assert assert_consistent(session, reversal.account_id) == 50
+
+
+def test_a_refunded_purchase_no_longer_counts_toward_the_daily_cap(session, member):
+    account = ledger.member_account(session, member.id, START)
+    first = earn(session, member, 100)
+    assert ledger.earned_since(session, account, START) == 100
+    ledger.reverse(session, transaction_id=first.id, now=START, description="refund")
+    assert ledger.earned_since(session, account, START) == 0
+    earn(session, member, 30)
+    assert ledger.earned_since(session, account, START) == 30
