@@ -10,6 +10,7 @@ from typing import Any, Mapping
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from api import cli, db, errors, limits
 from api.errors import Api
@@ -26,6 +27,16 @@ API_DOCS = {
     "OPENAPI_SWAGGER_UI_PATH": "docs",
     "OPENAPI_SWAGGER_UI_URL": "https://cdn.jsdelivr.net/npm/swagger-ui-dist/",
 }
+
+
+MAX_ID = 2**63 - 1
+
+
+class IdConverter(IntegerConverter):
+    """A row id in a path: a positive integer that fits the database's BIGINT (else 404, not a 500)."""
+
+    def __init__(self, map, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(map, min=1, max=MAX_ID)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -50,6 +61,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     factory = config.pop("SESSIONMAKER", None)
     engine = config.pop("ENGINE", None)
     app.config.update(config)
+    app.url_map.converters["id"] = IdConverter
 
     if settings.proxy_hops:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
@@ -64,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, factory)
 
     api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."}})
+    api.register_converter(IdConverter, lambda _: {"type": "integer", "format": "int64", "minimum": 1})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
                 notifications.blp):

@@ -4,12 +4,15 @@ otherwise the same job function in this process, after the request's commit."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from flask import current_app
 
 from api.clock import now
 from notifications import jobs
+
+logger = logging.getLogger(__name__)
 
 
 def push_sender() -> Any:
@@ -21,6 +24,8 @@ def push_sender() -> Any:
 
 
 def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
+    """Start the fan-out. Called after the commit; a failure here is logged, not the caller's 500:
+    the campaign is scheduled and the next tick (or a worker retry) picks it up."""
     settings = current_app.config["SETTINGS"]
     if settings.redis_url:
         from notifications import worker
@@ -33,5 +38,8 @@ def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
     elif send_at <= now():
         # In-process: runs now, in this request; a later send_at waits for `flask campaigns tick`.
         clock = current_app.extensions.get("clock") or now
-        jobs.run_campaign(current_app.extensions["sessionmaker"], campaign_id, clock=clock, sender=push_sender(),
-                          policy=settings.push_policy())
+        try:
+            jobs.run_campaign(current_app.extensions["sessionmaker"], campaign_id, clock=clock, sender=push_sender(),
+                              policy=settings.push_policy())
+        except Exception:
+            logger.exception("campaign %s: in-process fan-out failed; `flask campaigns tick` tries again", campaign_id)

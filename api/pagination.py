@@ -26,7 +26,8 @@ class CursorField(fields.String):
             decoded = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
         except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
             raise ValidationError("Not a cursor this API gave out.") from exc
-        if not isinstance(decoded, dict) or not isinstance(decoded.get("before"), int):
+        before = decoded.get("before") if isinstance(decoded, dict) else None
+        if type(before) is not int or not 0 < before < 2**63:
             raise ValidationError("Not a cursor this API gave out.")
         return decoded
 

@@ -298,6 +298,11 @@ def finish_if_done(session: Session, campaign_id: int, *, now: dt.datetime) -> b
     return False
 
 
+def next_due(session: Session, campaign_id: int) -> dt.datetime | None:
+    return session.scalar(select(func.min(Delivery.due_at)).where(
+        Delivery.campaign_id == campaign_id, Delivery.status == "pending"))
+
+
 def stats(session: Session, campaign_id: int) -> dict[str, int]:
     """Members targeted and opened; deliveries (devices) by outcome."""
     by_status = dict(session.execute(

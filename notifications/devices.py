@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from wallet.db import Base
@@ -35,10 +36,16 @@ def register(
     session: Session, *, member_id: int, token: str, platform: str, now: dt.datetime,
     locale: str | None = None, app_version: str | None = None,
 ) -> Device:
-    device = session.scalar(select(Device).where(Device.token == token).with_for_update())
+    query = select(Device).where(Device.token == token).with_for_update()
+    device = session.scalar(query)
     if device is None:
-        device = Device(token=token, created_at=now, member_id=member_id, platform=platform)
-        session.add(device)
+        try:
+            with session.begin_nested():
+                device = Device(token=token, created_at=now, member_id=member_id, platform=platform, last_seen_at=now)
+                session.add(device)
+        except IntegrityError:  # the same phone registered twice at once: update the winner's row
+            device = session.scalar(query)
+            assert device is not None
     device.member_id, device.platform, device.last_seen_at = member_id, platform, now
     device.locale, device.app_version = locale, app_version
     session.flush()

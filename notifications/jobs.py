@@ -62,10 +62,20 @@ def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clo
         return campaigns.stats(session, campaign_id)
 
 
+def next_due(factory: sessionmaker[Session], campaign_id: int) -> dt.datetime | None:
+    """When the campaign's next put-off delivery falls due (None when nothing waits)."""
+    with factory() as session:
+        return campaigns.next_due(session, campaign_id)
+
+
 def run_due(factory: sessionmaker[Session], *, clock: Clock, sender: Any, policy: campaigns.Policy) -> list[int]:
     """Work on every campaign that is due or still sending (the tick a scheduler calls every minute)."""
     with factory() as session:
         due = campaigns.due_campaigns(session, clock())
     for campaign_id in due:
-        run_campaign(factory, campaign_id, clock=clock, sender=sender, policy=policy)
+        try:
+            run_campaign(factory, campaign_id, clock=clock, sender=sender, policy=policy)
+        except Exception:
+            # One broken campaign must not hold back the others; it is tried again next tick.
+            logger.exception("campaign %s: fan-out failed; the next tick tries again", campaign_id)
     return due

@@ -27,6 +27,7 @@ from wallet.purchases import Purchase, PurchaseLine
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 50
+MAX_POINTS = 10**15
 
 
 class Segment(Base):
@@ -117,7 +118,7 @@ def _condition(rule: dict[str, Any], now: dt.datetime) -> ColumnElement[bool]:
         return bought if op == "any_of" else ~bought
     if kind == "number":
         bounds = value if op == "between" else [value]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in bounds) or (op == "between" and len(bounds) != 2):
+        if (not all(type(v) is int and abs(v) <= MAX_POINTS for v in bounds)) or (op == "between" and len(bounds) != 2):
             raise InvalidSegmentRules(f"{name} {op} takes {'two whole numbers' if op == 'between' else 'a whole number'}")
         col = func.coalesce(col, 0)
         if op == "gte":
@@ -126,7 +127,7 @@ def _condition(rule: dict[str, Any], now: dt.datetime) -> ColumnElement[bool]:
             return col <= value
         return col.between(bounds[0], bounds[1])
     if kind == "time":
-        if not (isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 36500):
+        if not (type(value) is int and 0 <= value <= 36500):
             raise InvalidSegmentRules(f"{name} {op} takes a number of days")
         cutoff = now - dt.timedelta(days=value)
         return col >= cutoff if op == "within_days" else col < cutoff

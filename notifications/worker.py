@@ -41,7 +41,13 @@ def _context() -> tuple[Any, Any, Policy]:
 @celery.task(name="partner_wallet.run_campaign")
 def run_campaign(campaign_id: int) -> dict[str, int]:
     factory, sender, policy = _context()
-    return jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+    stats = jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+    later = jobs.next_due(factory, campaign_id)
+    if later is not None:
+        # Pushes put off by quiet hours: come back when the first of them falls due.
+        # Running twice is harmless (claims are exclusive), so several tasks may each do this.
+        run_campaign.apply_async(args=[campaign_id], eta=later)
+    return stats
 
 
 @celery.task(name="partner_wallet.run_due_campaigns")

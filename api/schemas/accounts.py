@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import Country, Currency, Email, Language, Name, Password, Phone, StrictBoolean, Timezone
+from api.schemas.fields import Country, Currency, Email, Id, Language, Name, Password, Phone, StrictBoolean, Timezone
 from wallet import member_numbers
 from wallet.accounts import STAFF_ROLES
 
@@ -76,7 +76,7 @@ class StaffCreateSchema(Schema):
     password = Password(required=True)
     name = Name(required=True)
     role = fields.String(required=True, validate=validate.OneOf([r.value for r in STAFF_ROLES]))
-    store_id = fields.Integer(strict=True, allow_none=True)
+    store_id = Id(allow_none=True)
 
 
 class StaffSchema(Schema):

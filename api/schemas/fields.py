@@ -64,6 +64,22 @@ def program_language(value: str) -> None:
         raise ValidationError(f"Not a language of the app: one of {', '.join(languages)}.")
 
 
+def Id(**kwargs: Any) -> fields.Integer:
+    """A row id: a positive whole number that fits the database's BIGINT."""
+    return fields.Integer(strict=True, validate=validate.Range(min=1, max=2**63 - 1), **kwargs)
+
+
+def _sane_year(value: Any) -> None:
+    # Far years overflow on the way to UTC (year 9999 at -23:59) and mean nothing here.
+    if not 2000 <= value.year <= 2100:
+        raise ValidationError("Must be a time between the years 2000 and 2100.")
+
+
+def Timestamp(**kwargs: Any) -> fields.AwareDateTime:
+    """An ISO-8601 time with its offset, in years that make sense for a loyalty program."""
+    return fields.AwareDateTime(validate=_sane_year, **kwargs)
+
+
 def Name(**kwargs: Any) -> fields.String:
     return fields.String(validate=[validate.Length(min=1, max=120), not_blank], **kwargs)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Country, DecimalString, Name
+from api.schemas.fields import Country, DecimalString, Id, Name, Timestamp
 from notifications.devices import PLATFORMS
 
 
@@ -98,11 +99,13 @@ class OfferSchema(Schema):
     name = Name()
     country = Country(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
-    value = DecimalString(required=True)
-    skus = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
-    categories = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    value = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
+    skus = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
+                       validate=validate.Length(max=1000))
+    categories = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
+                             validate=validate.Length(max=100))
+    starts_at = Timestamp(required=True)
+    ends_at = Timestamp(required=True)
 
     @validates_schema
     def window(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -112,9 +115,9 @@ class OfferSchema(Schema):
 
 class CampaignCreateSchema(Schema):
     name = Name(required=True)
-    segment_id = fields.Integer(required=True, strict=True)
+    segment_id = Id(required=True)
     message = fields.Nested(MessageSchema, required=True)
-    send_at = fields.AwareDateTime(allow_none=True)
+    send_at = Timestamp(allow_none=True)
     offer = fields.Nested(OfferSchema, allow_none=True)
 
 
@@ -130,7 +133,7 @@ class CampaignSchema(Schema):
 
 
 class TestSendSchema(Schema):
-    member_id = fields.Integer(required=True, strict=True)
+    member_id = Id(required=True)
 
 
 class TestSentSchema(Schema):

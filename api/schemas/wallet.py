@@ -7,7 +7,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Country, Currency, DecimalString, Name, StrictBoolean
+from api.schemas.fields import Country, Currency, DecimalString, Name, StrictBoolean, Timestamp, not_blank
 
 SKU = validate.Length(min=1, max=64)
 
@@ -45,7 +45,7 @@ class ScannedSchema(Schema):
 
 
 class PurchaseCreateSchema(MemberRefSchema):
-    receipt_number = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    receipt_number = fields.String(required=True, validate=[validate.Length(min=1, max=64), not_blank])
     total = fields.Nested(MoneySchema, required=True)
     items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(max=500))
 
@@ -122,7 +122,7 @@ class AdjustmentCreateSchema(Schema):
     points = fields.Integer(required=True, strict=True,
                             validate=[validate.Range(min=-10_000_000, max=10_000_000),
                                       validate.NoneOf([0], error="must not be zero")])
-    reason = fields.String(required=True, validate=validate.Length(min=3, max=500))
+    reason = fields.String(required=True, validate=[validate.Length(min=3, max=500), not_blank])
 
 
 class AdjustmentSchema(Schema):
@@ -139,7 +139,7 @@ class ProgramSchema(Schema):
     per_amount = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1_000_000)))
     rounding = fields.String(load_default="down", validate=validate.OneOf(["down", "half_up", "up"]))
     min_purchase = DecimalString(load_default=Decimal(0), validate=validate.Range(min=Decimal(0), max=Decimal(1_000_000)))
-    daily_cap = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1))
+    daily_cap = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=10**12))
     expiry_months = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=120))
 
 
@@ -152,8 +152,8 @@ class BonusRuleSchema(Schema):
     skus = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=1000))
     categories = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=100))
     tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
-    starts_at = fields.AwareDateTime(required=True)
-    ends_at = fields.AwareDateTime(required=True)
+    starts_at = Timestamp(required=True)
+    ends_at = Timestamp(required=True)
     active = StrictBoolean(load_default=True)
 
     @validates_schema
@@ -164,7 +164,7 @@ class BonusRuleSchema(Schema):
 
 class BonusRulePatchSchema(Schema):
     active = StrictBoolean()
-    ends_at = fields.AwareDateTime()
+    ends_at = Timestamp()
     name = Name()
 
 

@@ -49,7 +49,7 @@ class Stores(MethodView):
         return store
 
 
-@blp.route("/members/<int:member_id>")
+@blp.route("/members/<id:member_id>")
 class MemberById(MethodView):
     decorators = [roles_required(Role.ADMIN)]
 
@@ -60,7 +60,7 @@ class MemberById(MethodView):
         return accounts.get_member(get_session(), member_id)
 
 
-@blp.route("/members/<int:member_id>/adjustments")
+@blp.route("/members/<id:member_id>/adjustments")
 class Adjustments(MethodView):
     decorators = [roles_required(Role.ADMIN)]
 

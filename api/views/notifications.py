@@ -78,7 +78,7 @@ class Inbox(MethodView):
         return page(rows, args["limit"])
 
 
-@me_blp.route("/notifications/<int:notification_id>")
+@me_blp.route("/notifications/<id:notification_id>")
 class InboxItem(MethodView):
     decorators = [roles_required(Role.PARTNER)]
 
@@ -112,7 +112,7 @@ class Segments(MethodView):
         return segment
 
 
-@blp.route("/segments/<int:segment_id>/preview")
+@blp.route("/segments/<id:segment_id>/preview")
 class SegmentPreview(MethodView):
     decorators = [roles_required(*MARKETING)]
 
@@ -146,7 +146,7 @@ class Campaigns(MethodView):
         return campaign
 
 
-@blp.route("/campaigns/<int:campaign_id>/test")
+@blp.route("/campaigns/<id:campaign_id>/test")
 class CampaignTest(MethodView):
     decorators = [roles_required(*MARKETING)]
 
@@ -162,7 +162,7 @@ class CampaignTest(MethodView):
                 "failed": sum(o.status != "sent" for o in outcomes)}
 
 
-@blp.route("/campaigns/<int:campaign_id>/schedule")
+@blp.route("/campaigns/<id:campaign_id>/schedule")
 class CampaignSchedule(MethodView):
     decorators = [roles_required(*MARKETING)]
 
@@ -178,7 +178,7 @@ class CampaignSchedule(MethodView):
         return campaign
 
 
-@blp.route("/campaigns/<int:campaign_id>/stats")
+@blp.route("/campaigns/<id:campaign_id>/stats")
 class CampaignStats(MethodView):
     decorators = [roles_required(*MARKETING)]
 

@@ -104,7 +104,7 @@ class Purchases(MethodView):
         )
 
 
-@blp.route("/purchases/<int:purchase_id>/refund")
+@blp.route("/purchases/<id:purchase_id>/refund")
 class Refund(MethodView):
     decorators = [roles_required(Role.CASHIER)]
 

@@ -65,7 +65,7 @@ class BonusRules(MethodView):
         return rule
 
 
-@blp.route("/bonus-rules/<int:rule_id>")
+@blp.route("/bonus-rules/<id:rule_id>")
 class BonusRuleById(MethodView):
     decorators = [roles_required(Role.ADMIN, Role.MARKETER)]
 
@@ -95,6 +95,8 @@ class ProductBySku(MethodView):
     @blp.doc(security=BEARER_SECURITY)
     def put(self, body: dict[str, Any], sku: str) -> rules.Product:
         """Say what a SKU is and its category, so category bonuses find it"""
+        if len(sku) > 64:
+            abort(404, message="a SKU has at most 64 characters")
         session = get_session()
         product = session.get(rules.Product, sku) or rules.Product(sku=sku)
         product.name, product.category = body["name"], body["category"]

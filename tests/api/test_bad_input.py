@@ -109,3 +109,66 @@ def test_an_unexpected_error_is_a_json_500_without_details(app, client):
     assert response.status_code == 500
     assert "secret detail" not in response.get_data(as_text=True)
     assert response.json["code"] == 500
+
+
+BIG = 10**22
+
+
+@pytest.mark.parametrize("method, path", [
+    ("get", f"/api/v1/admin/members/{BIG}"),
+    ("post", f"/api/v1/admin/members/{BIG}/adjustments"),
+    ("patch", f"/api/v1/admin/bonus-rules/{BIG}"),
+    ("get", f"/api/v1/segments/{BIG}/preview"),
+    ("get", f"/api/v1/campaigns/{BIG}/stats"),
+    ("get", "/api/v1/admin/members/0"),
+])
+def test_ids_beyond_the_database_range_are_404_not_500(client, people, method, path):
+    admin = people.staff("admin")
+    response = getattr(client, method)(path, json={}, headers=admin["headers"])
+    assert response.status_code == 404
+
+
+def test_body_ids_beyond_the_database_range_are_422(client, people):
+    admin = people.staff("admin")
+    response = client.post("/api/v1/admin/staff", headers=admin["headers"], json={
+        "email": "c@example.com", "password": PASSWORD, "name": "C", "role": "cashier", "store_id": BIG})
+    assert response.status_code == 422 and "store_id" in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize("position", [True, BIG, -1, 1.5, "3"])
+def test_a_forged_cursor_is_422(client, people, position):
+    import base64
+    import json
+
+    cursor = base64.urlsafe_b64encode(json.dumps({"before": position}).encode()).decode().rstrip("=")
+    response = client.get("/api/v1/me/wallet/transactions", query_string={"cursor": cursor},
+                          headers=people.partner()["headers"])
+    assert response.status_code == 422 and "cursor" in response.json["errors"]["query"]
+
+
+@pytest.mark.parametrize("when", ["9999-12-31T23:00:00-23:59", "0001-01-01T00:00:00+05:00", "1999-12-31T00:00:00+00:00"])
+def test_times_outside_sane_years_are_422(client, people, when):
+    body = {"name": "x", "country": "AE", "kind": "multiplier", "value": "2",
+            "starts_at": "2026-11-01T00:00:00+00:00", "ends_at": when}
+    response = client.post("/api/v1/admin/bonus-rules", json=body, headers=people.staff("admin")["headers"])
+    assert response.status_code == 422 and "ends_at" in response.json["errors"]["json"]
+
+
+def test_a_blank_adjustment_reason_is_422(client, people):
+    partner, admin = people.partner(), people.staff("admin")
+    response = client.post(f"/api/v1/admin/members/{partner['member']['id']}/adjustments",
+                           json={"points": 5, "reason": "    "}, headers=admin["headers"])
+    assert response.status_code == 422 and "reason" in response.json["errors"]["json"]
+
+
+def test_a_nul_character_anywhere_in_the_body_is_400(client):
+    response = client.post("/api/v1/auth/register", data='{"email": "a@example.com", "name": "x\\u0000y"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert "NUL" in response.json["message"]
+
+
+def test_a_sku_longer_than_a_sku_is_404(client, people):
+    response = client.put("/api/v1/admin/products/" + "S" * 65, json={"name": "n", "category": "c"},
+                          headers=people.staff("admin")["headers"])
+    assert response.status_code == 404

@@ -178,3 +178,8 @@ def test_partners_and_marketers_cannot_use_the_till(client, people, till):
     for who in (partner, people.staff("marketer")):
         response = till.buy(partner, "10.00", headers=who["headers"])
         assert response.status_code == 403
+
+
+def test_a_blank_receipt_number_is_422(client, people, till):
+    response = till.buy(people.partner(), "10.00", receipt="   ")
+    assert response.status_code == 422 and "receipt_number" in response.json["errors"]["json"]

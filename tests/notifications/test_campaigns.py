@@ -266,3 +266,41 @@ def test_a_segment_of_winter_tyre_buyers_leaves_out_refunded_and_other_purchases
     segment = client.post("/api/v1/segments", json={"name": "winter buyers", "rules": rules}, headers=marketer["headers"]).json
     preview = client.get(f"/api/v1/segments/{segment['id']}/preview", headers=marketer["headers"]).json
     assert [m["member_number"] for m in preview["sample"]] == [buyer["member"]["member_number"]]
+
+
+def test_an_offer_with_a_nonsense_value_is_422_before_it_can_break_the_till(client, people):
+    marketer = people.staff("marketer")
+    segment = client.post("/api/v1/segments", json={"name": "s", "rules": {"all": []}}, headers=marketer["headers"]).json
+    for value in ("0", "-3", "1E+30"):
+        offer = {"country": "AE", "kind": "multiplier", "value": value, "starts_at": "2026-11-01T00:00:00+04:00",
+                 "ends_at": "2026-12-16T00:00:00+04:00"}
+        response = client.post("/api/v1/campaigns", headers=marketer["headers"], json={
+            "name": "c", "segment_id": segment["id"], "message": WINTER, "offer": offer})
+        assert response.status_code == 422, value
+        assert "value" in response.json["errors"]["json"]["offer"]
+
+
+def test_a_campaign_that_fails_does_not_hold_back_the_others(client, people, fcm, app, clock, session):
+    # given two campaigns due at the same tick, the first of which cannot be targeted
+    from notifications.segments import Segment
+
+    marketer = people.staff("marketer")
+    partner_with_phone(people, client, "tok-next")
+    ids = []
+    for name in ("broken", "fine"):
+        segment = client.post("/api/v1/segments", json={"name": name, "rules": {"all": []}}, headers=marketer["headers"]).json
+        campaign = client.post("/api/v1/campaigns", headers=marketer["headers"], json={
+            "name": name, "segment_id": segment["id"], "message": WINTER, "send_at": "2026-11-23T10:00:00+00:00"}).json
+        client.post(f"/api/v1/campaigns/{campaign['id']}/schedule", headers=marketer["headers"])
+        ids.append((segment["id"], campaign["id"]))
+    broken = session.get(Segment, ids[0][0])
+    broken.rules = {"all": [{"field": "no_such_field", "op": "in", "value": ["x"]}]}  # e.g. rules from an older release
+    session.commit()
+
+    # when the tick comes
+    clock.advance(hours=1)
+    output = app.test_cli_runner().invoke(args=["campaigns", "tick"]).output
+
+    # then the good one went out
+    assert output == "campaigns worked on: 2\n"
+    assert [m["token"] for m in fcm.messages] == ["tok-next"]
