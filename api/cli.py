@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from api.clock import now
 from api.jobs import push_sender
 from notifications import jobs
+from notifications.campaigns import Policy
 from api.migrate import alembic_config
 from wallet import accounts, ledger, tiers
 from wallet.accounts import Role
@@ -111,7 +112,7 @@ def tick() -> None:
     settings = current_app.config["SETTINGS"]
     clock = current_app.extensions.get("clock") or now
     due = jobs.run_due(current_app.extensions["sessionmaker"], clock=clock, sender=push_sender(),
-                       policy=settings.push_policy())
+                       policy=Policy.from_settings(settings))
     click.echo(f"campaigns worked on: {len(due)}")
 
 

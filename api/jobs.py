@@ -11,6 +11,7 @@ from flask import current_app
 
 from api.clock import now
 from notifications import jobs
+from notifications.campaigns import Policy
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,6 @@ def run_campaign(campaign_id: int, send_at: dt.datetime) -> None:
         clock = current_app.extensions.get("clock") or now
         try:
             jobs.run_campaign(current_app.extensions["sessionmaker"], campaign_id, clock=clock, sender=push_sender(),
-                              policy=settings.push_policy())
+                              policy=Policy.from_settings(settings))
         except Exception:
             logger.exception("campaign %s: in-process fan-out failed; `flask campaigns tick` tries again", campaign_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -81,12 +80,6 @@ class Settings:
             return [(kid, secret.encode()) for kid, secret in self.member_qr_keys]
         derived = hmac.new(self.secret_key.encode(), b"member-qr", hashlib.sha256).digest()
         return [("k1", derived)]
-
-    def push_policy(self):  # type: ignore[no-untyped-def]
-        from notifications.campaigns import Policy  # config must not import the domain at load time
-
-        return Policy(quiet_start=self.quiet_hours[0], quiet_end=self.quiet_hours[1], cap=self.push_cap,
-                      cap_window=dt.timedelta(days=self.push_cap_days))
 
     @property
     def is_production(self) -> bool:

@@ -51,6 +51,12 @@ class Policy:
     cap: int = 3  # campaign pushes per member ...
     cap_window: dt.timedelta = dt.timedelta(days=7)  # ... in this window
 
+    @classmethod
+    def from_settings(cls, settings: Any) -> "Policy":
+        start, end = settings.quiet_hours
+        return cls(quiet_start=start, quiet_end=end, cap=settings.push_cap,
+                   cap_window=dt.timedelta(days=settings.push_cap_days))
+
     def quiet(self, local: dt.datetime) -> bool:
         if self.quiet_start > self.quiet_end:
             return local.hour >= self.quiet_start or local.hour < self.quiet_end
