@@ -25,7 +25,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, and_, case, exists, func, insert, literal, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, case, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from notifications import devices, segments

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Country, DecimalString, Id, Name, Timestamp
+from api.schemas.fields import Id, Name, Timestamp
+from api.schemas.wallet import BonusTermsSchema
 from notifications.devices import PLATFORMS
 
 
@@ -95,22 +95,10 @@ class MessageSchema(Schema):
                 raise ValidationError("English is required: it is the fallback for every language", part)
 
 
-class OfferSchema(Schema):
-    name = Name()
-    country = Country(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
-    value = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
-    skus = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
-                       validate=validate.Length(max=1000))
-    categories = fields.List(fields.String(validate=validate.Length(max=64)), load_default=list,
-                             validate=validate.Length(max=100))
-    starts_at = Timestamp(required=True)
-    ends_at = Timestamp(required=True)
+class OfferSchema(BonusTermsSchema):
+    """A bonus that becomes active for exactly the campaign's targeted members."""
 
-    @validates_schema
-    def window(self, data: dict[str, Any], **kwargs: Any) -> None:
-        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
-            raise ValidationError("must be after starts_at", "ends_at")
+    name = Name()
 
 
 class CampaignCreateSchema(Schema):

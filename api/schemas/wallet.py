@@ -143,23 +143,28 @@ class ProgramSchema(Schema):
     expiry_months = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=120))
 
 
-class BonusRuleSchema(Schema):
-    id = fields.Integer(dump_only=True)
-    name = Name(required=True)
+class BonusTermsSchema(Schema):
+    """What a bonus gives, on what, and when: shared by bonus rules and campaign offers."""
+
     country = Country(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(["multiplier", "per_item"]))
     value = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal(1000)))
     skus = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=1000))
     categories = fields.List(fields.String(validate=SKU), load_default=list, validate=validate.Length(max=100))
-    tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
     starts_at = Timestamp(required=True)
     ends_at = Timestamp(required=True)
-    active = StrictBoolean(load_default=True)
 
     @validates_schema
     def window(self, data: dict[str, Any], **kwargs: Any) -> None:
         if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
             raise ValidationError("must be after starts_at", "ends_at")
+
+
+class BonusRuleSchema(BonusTermsSchema):
+    id = fields.Integer(dump_only=True)
+    name = Name(required=True)
+    tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
+    active = StrictBoolean(load_default=True)
 
 
 class BonusRulePatchSchema(Schema):

@@ -12,7 +12,7 @@ from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
 from wallet import accounts, ledger, tiers
 from wallet.errors import AlreadyReversed, IdempotencyConflict, InsufficientPoints
-from wallet.ledger import LotMovement, PointLot, TxType
+from wallet.ledger import LotMovement, PointLot
 
 YEAR = dt.timedelta(days=365)
 
