@@ -292,7 +292,7 @@ def register_partner(base: str) -> str:
         raise RuntimeError(f"register answered {status}: {body}")
     token = body["access_token"]
     status, me = http("GET", f"{base}/api/v1/me", token=token)
-    if status != 200 or me.get("email") != email:
+    if status != 200 or not isinstance(me, dict) or me.get("email") != email:
         raise RuntimeError(f"/api/v1/me answered {status}: {me}")
     log(f"registered {email} (member {me['member_number']})")
     return token
