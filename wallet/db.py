@@ -110,6 +110,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # Dates taken from times (date(expires_at)) are UTC days whatever the server's zone.
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args["options"] = (connect_args.get("options", "") + " -c timezone=UTC").strip()
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)

@@ -46,6 +46,7 @@ from sqlalchemy import (
     func,
     or_,
     select,
+    text,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column, relationship
@@ -152,7 +153,12 @@ class PointLot(Base):
         CheckConstraint("points > 0", name="points_positive"),
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
         Index("ix_point_lots_account_id_earned_at", "account_id", "earned_at", "id"),
-        Index("ix_point_lots_expires_at", "expires_at"),
+        # Only live lots are ever searched (to spend, expire or list what expires soon),
+        # and a long-standing member has far more spent ones: index just the live.
+        Index("ix_point_lots_live_by_account", "account_id", "expires_at",
+              postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
+        Index("ix_point_lots_live_by_expiry", "expires_at",
+              postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -259,22 +265,24 @@ def _book(
 ) -> LedgerTransaction:
     """Write a transaction of two entries: ``points`` into ``account``, the opposite into ``counter``."""
     tx = LedgerTransaction(type=type, account_id=account.id, description=description, created_at=now, **fields)
-    session.add(tx)
     if points:
-        account.balance += points
         tx.entries = [
-            LedgerEntry(account_id=account.id, amount=points, balance_after=account.balance, created_at=now),
+            LedgerEntry(account_id=account.id, amount=points, balance_after=account.balance + points, created_at=now),
             LedgerEntry(account_id=counter.id, amount=-points, created_at=now),
         ]
     try:
+        # Added inside the savepoint: begin_nested() flushes what is pending before it
+        # opens, so a row added earlier would fail outside the savepoint's protection.
         with session.begin_nested():
-            session.flush()
+            session.add(tx)
     except IntegrityError as exc:
         # Only reachable by a race the account lock did not cover (a key reused for
         # another member's posting); the constraint is the last word.
         if fields.get("reverses_id") is not None:
             raise AlreadyReversed() from exc
         raise IdempotencyConflict() from exc
+    account.balance += points
+    session.flush()
     return tx
 
 
@@ -563,20 +571,27 @@ def qualifying_points(session: Session, account: LedgerAccount, now: dt.datetime
     return int(total or 0)
 
 
-def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within: dt.timedelta) -> list[tuple[int, dt.datetime]]:
-    """``(points, expires_at)`` of live lots that expire within ``within``, soonest first."""
+def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within: dt.timedelta,
+             limit: int = 31) -> list[tuple[int, dt.datetime]]:
+    """``(points, first expiry that day)`` per day (UTC) for live lots expiring within ``within``, soonest first.
+
+    One row per day, at most ``limit``: a partner with thousands of purchases gets a
+    short list, and the query reads only that member's live lots.
+    """
+    day = func.date(PointLot.expires_at)
     rows = session.execute(
-        select(func.sum(PointLot.remaining), PointLot.expires_at)
+        select(func.sum(PointLot.remaining), func.min(PointLot.expires_at))
         .where(
             PointLot.account_id == account.id,
             PointLot.remaining > 0,
             PointLot.expires_at > now,
             PointLot.expires_at <= now + within,
         )
-        .group_by(PointLot.expires_at)
-        .order_by(PointLot.expires_at)
+        .group_by(day)
+        .order_by(func.min(PointLot.expires_at))
+        .limit(limit)
     ).all()
-    return [(int(points), expires_at) for points, expires_at in rows]
+    return [(int(points), first) for points, first in rows]
 
 
 def history(session: Session, account: LedgerAccount, *, before_id: int | None, limit: int) -> list[LedgerEntry]:

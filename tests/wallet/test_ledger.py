@@ -251,3 +251,19 @@ def test_a_refunded_purchase_no_longer_counts_toward_the_daily_cap(session, memb
     assert ledger.earned_since(session, account, START) == 0
     earn(session, member, 30)
     assert ledger.earned_since(session, account, START) == 30
+
+
+def test_expiring_soon_is_one_line_per_day_and_a_short_list_however_long_the_history(session, member):
+    # given two lots that expire on the same day, and forty more on forty later days
+    earn(session, member, 10, life=dt.timedelta(days=5, hours=1))
+    earn(session, member, 15, life=dt.timedelta(days=5, hours=3))
+    for day in range(6, 46):
+        earn(session, member, 1, life=dt.timedelta(days=day))
+    account = ledger.member_account(session, member.id, START)
+
+    # when
+    soon = ledger.expiring(session, account, START, dt.timedelta(days=90))
+
+    # then
+    assert soon[0] == (25, START + dt.timedelta(days=5, hours=1))
+    assert len(soon) == 31 and all(points == 1 for points, _ in soon[1:])
