@@ -125,7 +125,8 @@ def book(
         total=total,
         lines=[rules.Line(i["sku"], i["quantity"], i["unit_price"], categories.get(i["sku"])) for i in lines],
         at=now,
-        earned_today=ledger.earned_since(session, account, _start_of_local_day(now, member.timezone)),
+        earned_today=(ledger.earned_since(session, account, _start_of_local_day(now, member.timezone))
+                      if program.daily_cap is not None else 0),
     )
     purchase = Purchase(
         store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
