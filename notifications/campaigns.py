@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, case, exists, func, insert, literal, select, update
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, case, func, literal, select, true, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from notifications import devices, segments
@@ -171,6 +172,13 @@ def due_campaigns(session: Session, now: dt.datetime) -> list[int]:
     ))
 
 
+def _insert_new(session: Session, model: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 def start(session: Session, campaign_id: int, *, now: dt.datetime) -> int:
     """Write the inbox notifications and deliveries for the segment (idempotent). Returns members targeted so far."""
     campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
@@ -186,28 +194,29 @@ def start(session: Session, campaign_id: int, *, now: dt.datetime) -> int:
             return case(*[(Member.language == lang, literal(texts[lang])) for lang in LANGUAGES if texts.get(lang)],
                         else_=literal(texts["en"]))
 
-        already = exists().where(Notification.campaign_id == campaign.id, Notification.member_id == Member.id)
-        session.execute(insert(Notification).from_select(
+        # ON CONFLICT DO NOTHING on the UNIQUE (campaign, member) and (campaign, device)
+        # keys makes a second run add nothing. Not NOT EXISTS: planned while the table is
+        # still empty, that anti-join rescans the growing table per row (quadratic at 1M).
+        session.execute(_insert_new(session, Notification).from_select(
             ["member_id", "campaign_id", "language", "title", "body", "deep_link", "image_url", "created_at"],
             select(Member.id, literal(campaign.id), Member.language, pick("title"), pick("body"),
                    literal(message.get("deep_link")), literal(message.get("image_url")), literal(now, type_=Notification.created_at.type))
             .join(members, members.c.id == Member.id)
-            .where(~already),
-        ))
-        delivered = exists().where(Delivery.campaign_id == campaign.id, Delivery.device_id == Device.id)
-        session.execute(insert(Delivery).from_select(
+            .where(true()),  # SQLite's upsert needs a WHERE on INSERT ... SELECT
+        ).on_conflict_do_nothing())
+        session.execute(_insert_new(session, Delivery).from_select(
             ["campaign_id", "notification_id", "member_id", "device_id", "token", "platform", "status", "due_at",
              "deferred"],
             select(literal(campaign.id), Notification.id, Notification.member_id, Device.id, Device.token,
                    Device.platform, literal("pending"), literal(now, type_=Delivery.due_at.type), literal(False))
             .join(Device, Device.member_id == Notification.member_id)
-            .where(Notification.campaign_id == campaign.id, ~delivered),
-        ))
+            .where(Notification.campaign_id == campaign.id),
+        ).on_conflict_do_nothing())
         if campaign.bonus_rule_id is not None:
-            session.execute(insert(BonusAudience).from_select(
+            session.execute(_insert_new(session, BonusAudience).from_select(
                 ["rule_id", "member_id"],
                 select(literal(campaign.bonus_rule_id), Notification.member_id).where(Notification.campaign_id == campaign.id),
-            ))
+            ).on_conflict_do_nothing())
         campaign.status, campaign.started_at = "sending", now
         session.flush()
     return session.scalar(select(func.count()).select_from(Notification).where(Notification.campaign_id == campaign_id)) or 0
