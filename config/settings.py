@@ -7,7 +7,7 @@ import hmac
 import json
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -73,7 +73,6 @@ class Settings:
     fcm_endpoint: str | None = None
     apns_endpoint: str | None = None
     google_wallet_endpoint: str | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
     def qr_keys(self) -> list[tuple[str, bytes]]:
         if self.member_qr_keys:

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -42,7 +42,6 @@ class Purchase(Base):
     receipt_number: Mapped[str] = mapped_column(String(64))
     total_amount: Mapped[Decimal] = mapped_column(Numeric(14, 3))
     currency: Mapped[str] = mapped_column(String(3))
-    items: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     points_earned: Mapped[int] = mapped_column(default=0)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id", ondelete="RESTRICT"))
     refund_transaction_id: Mapped[int | None] = mapped_column(
@@ -101,7 +100,6 @@ def book(
     if sum((item["unit_price"] * item["quantity"] for item in lines), Decimal(0)) > total:
         raise InvalidInput("the items add up to more than the total", field="items")
 
-    stored_items = [{"sku": i["sku"], "quantity": i["quantity"], "unit_price": str(i["unit_price"])} for i in lines]
     # Lock first, then look for an earlier booking: a retry racing the first attempt
     # waits for it and then finds it.
     account = ledger.member_account(session, member.id, now, lock=True)
@@ -130,7 +128,7 @@ def book(
     )
     purchase = Purchase(
         store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
-        total_amount=total, currency=currency, items=stored_items or None, points_earned=result.points,
+        total_amount=total, currency=currency, points_earned=result.points,
         created_at=now,
     )
     try:

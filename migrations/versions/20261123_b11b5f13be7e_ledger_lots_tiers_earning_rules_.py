@@ -181,7 +181,6 @@ def upgrade() -> None:
     sa.Column('receipt_number', sa.String(length=64), nullable=False),
     sa.Column('total_amount', sa.Numeric(precision=14, scale=3), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
-    sa.Column('items', sa.JSON(), nullable=True),
     sa.Column('points_earned', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('refund_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),

@@ -1,6 +1,6 @@
 """purchase lines with their category
 
-Receipts booked before this have no lines; their items stay in purchases.items.
+The lines of a receipt, one row each, so a segment can ask in SQL who bought what.
 
 Revision ID: e668ce6cb658
 Revises: d7ef90c67173
