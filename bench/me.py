@@ -50,36 +50,45 @@ import os
 import random
 import resource
 import secrets
-import shutil
 import signal
 import statistics
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
+import harness  # noqa: E402
+from harness import (  # noqa: E402  (bench/ is on sys.path when the script runs)
+    CONFIGS,
+    HOST,
+    ROOT,
+    app_environment,
+    children,
+    ensure_wrk,
+    git_revision,
+    http,
+    log,
+    machine_cpu,
+    migrate,
+    port_in_use,
+    proc_cpu,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+
 LUA_SCRIPT = Path(__file__).resolve().parent / "me.lua"
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/bench"
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8077
 CONNECTIONS = (1, 16, 64)
 SEED_MEMBERS = 10_000
 SEED_EMAIL = "seed-{}@bench.example.com"
 SEED_EMAIL_LIKE = "seed-%@bench.example.com"
 
-CONFIGS = {
-    "gthread": ["--workers", "2", "--threads", "4"],
-    "sync": ["--workers", "4"],
-}
 
 # Country -> (language, timezone), as registration would default them.
 COUNTRIES = {
@@ -92,39 +101,15 @@ COUNTRIES = {
     "PL": ("pl", "Europe/Warsaw"),
 }
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def git_revision() -> str:
-    """The commit the tree is at (uncommitted changes not included), or "unknown"."""
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
-        )
-    except OSError:
-        return "unknown"
-    return out.stdout.strip() or "unknown"
 
 
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
 
 
 # --- set-up -------------------------------------------------------------------------
 
 
-def ensure_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        return wrk
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk is missing; installing it with apt-get")
-        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, timeout=600)
-        wrk = shutil.which("wrk")
-        if wrk:
-            return wrk
-    sys.exit("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu) and try again")
 
 
 def ensure_database(database_url: str) -> None:
@@ -140,27 +125,8 @@ def ensure_database(database_url: str) -> None:
             conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def app_environment(database_url: str, instance_dir: Path) -> dict[str, str]:
-    """The server's (and the migration's) environment: nothing read from or written to instance/."""
-    env = dict(os.environ)
-    env.pop("REDIS_URL", None)  # rate-limit counts stay in memory; Redis is not under test
-    env.update(
-        APP_ENV="development",
-        DATABASE_URL=database_url,
-        INSTANCE_DIR=str(instance_dir),
-        SECRET_KEY=secrets.token_urlsafe(30),  # 40 characters
-        JWT_SECRET=secrets.token_urlsafe(30),
-        ACCESS_TOKEN_SECONDS="3600",
-        RATE_LIMIT_REGISTER="100000 per minute",
-        RATE_LIMIT_LOGIN="100000 per minute",
-        RATE_LIMIT_REFRESH="100000 per minute",
-    )
-    return env
 
 
-def migrate(env: dict[str, str]) -> None:
-    log("migrating (flask --app wsgi db upgrade)")
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True, timeout=120)
 
 
 def seed(database_url: str, count: int) -> None:
@@ -227,58 +193,14 @@ def seed(database_url: str, count: int) -> None:
 # --- the server ---------------------------------------------------------------------
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((HOST, port)) == 0
 
 
-def start_server(config: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    cmd = [str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", *CONFIGS[config], "--log-level", "warning", "wsgi:app"]
-    log(f"starting {' '.join(cmd[1:])}")
-    with open(log_path, "ab") as out:
-        # Its own process group, so stopping it takes the workers too.
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    log(f"stopping gunicorn (pid {proc.pid})")
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
-def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode(errors="replace")
 
 
-def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            if http("GET", f"{base}/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
 def register_partner(base: str) -> str:
@@ -289,9 +211,10 @@ def register_partner(base: str) -> str:
         {"email": email, "password": secrets.token_urlsafe(16), "name": "Bench Partner", "country": "AE"},
     )
     if status != 201:
-        raise RuntimeError(f"register answered {status}: {body}")
-    token = body["access_token"]
-    status, me = http("GET", f"{base}/api/v1/me", token=token)
+        raise RuntimeError(f"register answered {status}: {body[:300]!r}")
+    token = json.loads(body)["access_token"]
+    status, raw = http("GET", f"{base}/api/v1/me", token=token)
+    me = json.loads(raw) if status == 200 else raw
     if status != 200 or not isinstance(me, dict) or me.get("email") != email:
         raise RuntimeError(f"/api/v1/me answered {status}: {me}")
     log(f"registered {email} (member {me['member_number']})")
@@ -301,32 +224,10 @@ def register_partner(base: str) -> str:
 # --- measuring ----------------------------------------------------------------------
 
 
-def _proc_cpu(pid: int) -> float | None:
-    """CPU seconds (user + system) of one process, or None when it is not visible."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
-def _machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, summed over its CPUs."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle + iowait
-    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
 
 
 class CpuMeter:
@@ -351,11 +252,11 @@ class CpuMeter:
             )
         ]
         return {
-            "master": _proc_cpu(self.server.pid),
-            "workers": {pid: _proc_cpu(pid) for pid in _children(self.server.pid)},
-            "db": {pid: _proc_cpu(pid) for pid in db},
+            "master": proc_cpu(self.server.pid),
+            "workers": {pid: proc_cpu(pid) for pid in children(self.server.pid)},
+            "db": {pid: proc_cpu(pid) for pid in db},
             "wrk": resource.getrusage(resource.RUSAGE_CHILDREN),
-            "machine": _machine_cpu(),
+            "machine": machine_cpu(),
         }
 
     def start(self) -> None:
@@ -387,20 +288,9 @@ class CpuMeter:
 
 
 def run_wrk(wrk: str, url: str, connections: int, duration: int, token: str | None) -> dict[str, Any]:
-    env = dict(os.environ, BENCH_TOKEN=token or "")
-    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
-    cmd += ["-s", str(LUA_SCRIPT), url]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("BENCH_JSON "):
-            result = json.loads(line.removeprefix("BENCH_JSON "))
-            break
-    else:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["wrk_output"] = out
+    result = harness.run_wrk(wrk, LUA_SCRIPT, url, connections, duration, {"BENCH_TOKEN": token or ""})
     if result["status_errors"]:
-        raise RuntimeError(f"{result['status_errors']} responses were not 2xx/3xx:\n{out}")
+        raise RuntimeError(f"{result['status_errors']} responses were not 2xx/3xx:\n{result['wrk_output']}")
     errors = sum(result[k] for k in ("connect_errors", "read_errors", "write_errors", "timeouts"))
     if errors:
         log(f"warning: {errors} socket errors/timeouts in this run")

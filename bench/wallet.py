@@ -62,7 +62,6 @@ from __future__ import annotations
 import argparse
 import base64
 import datetime as dt
-import io
 import json
 import os
 import random
@@ -71,27 +70,41 @@ import resource
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from harness import (  # noqa: E402  (bench/ is on sys.path when the script runs)
+    CONFIGS,
+    HOST,
+    ROOT,
+    app_environment,
+    children,
+    ensure_wrk,
+    git_revision,
+    http,
+    log,
+    machine_cpu,
+    migrate,
+    port_in_use,
+    proc_cpu,
+    run_wrk,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+
 BENCH = Path(__file__).resolve().parent
-BIN = ROOT / ".venv" / "bin"
 READ_LUA = BENCH / "wallet_read.lua"
 PURCHASE_LUA = BENCH / "wallet_purchase.lua"
 sys.path.insert(0, str(ROOT))
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/bench_wallet"
 PROTECTED_DATABASES = {"test", "devtest", "postgres", "template0", "template1", "bench"}
-HOST = "127.0.0.1"
 DEFAULT_PORT = 8093  # bench/me.py uses 8077 and 8078
 
 MEMBERS = 100_000
@@ -106,27 +119,10 @@ PARTNER_EMAIL = "partner-{}@bench-wallet.example.com"
 CASHIER_EMAIL = "cashier@bench-wallet.example.com"
 TYPICAL_TOKENS = 32
 
-CONFIGS = {
-    "gthread": ["--workers", "2", "--threads", "4"],
-    "sync": ["--workers", "4"],
-}
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def git_revision() -> str:
-    """HEAD's short hash, and "+ uncommitted changes" when the tree differs (read-only git commands)."""
-    try:
-        head = subprocess.run(["git", "--no-optional-locks", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                              capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "--no-optional-locks", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-    except OSError:
-        return "unknown"
-    return (head or "unknown") + (" + uncommitted changes" if dirty else "")
 
 
-def log(message: str) -> None:
-    print(f"[bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
 # --- waiting for a quiet machine ------------------------------------------------------
@@ -188,34 +184,8 @@ def wait_for_quiet(poll: int = 30, limit: int = 20 * 60, load_grace: int = 3 * 6
 # --- set-up ---------------------------------------------------------------------------
 
 
-def ensure_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        return wrk
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk is missing; installing it with apt-get")
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, timeout=600)
-        wrk = shutil.which("wrk")
-        if wrk:
-            return wrk
-    sys.exit("wrk is not installed: run `sudo apt-get install -y wrk` and try again")
 
 
-def app_environment(database_url: str, instance_dir: Path) -> dict[str, str]:
-    """The server's and the migration's environment; nothing read from or written to instance/."""
-    env = dict(os.environ)
-    env.pop("REDIS_URL", None)
-    env.update(
-        APP_ENV="development",
-        DATABASE_URL=database_url,
-        INSTANCE_DIR=str(instance_dir),
-        SECRET_KEY=secrets.token_urlsafe(30),  # 40 characters
-        JWT_SECRET=secrets.token_urlsafe(30),
-        ACCESS_TOKEN_SECONDS="3600",
-        RATE_LIMIT_LOGIN="100000 per minute",
-        RATE_LIMIT_SCAN="100000 per minute",
-    )
-    return env
 
 
 def recreate_database(database_url: str) -> None:
@@ -233,10 +203,6 @@ def recreate_database(database_url: str) -> None:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def migrate(env: dict[str, str]) -> None:
-    log("migrating (flask --app wsgi db upgrade)")
-    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT, env=env, check=True,
-                   timeout=300)
 
 
 def member_numbers_for(count: int) -> list[str]:
@@ -402,62 +368,14 @@ def seed(database_url: str, env: dict[str, str]) -> dict[str, Any]:
 # --- the server -----------------------------------------------------------------------
 
 
-def port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex((HOST, port)) == 0
 
 
-def start_server(config: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    cmd = [str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", *CONFIGS[config], "--log-level", "warning", "wsgi:app"]
-    log(f"starting gunicorn {' '.join(cmd[1:])}")
-    with open(log_path, "ab") as out:
-        return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is not None:
-        return
-    log(f"stopping gunicorn (pid {proc.pid})")
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
 
 
-def http(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, bytes]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method)
-    if data is not None:
-        request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
 
 
-def wait_ready(proc: subprocess.Popen[bytes], base: str, log_path: Path, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
-        if "Connection in use" in (log_path.read_text(errors="replace") if log_path.exists() else ""):
-            raise RuntimeError(f"another process took {base} first:\n{log_path.read_text()[-1000:]}")
-        try:
-            if http("GET", f"{base}/healthz")[0] == 200:
-                time.sleep(1)  # a second look at the log: did our master bind the port?
-                if "Connection in use" in log_path.read_text(errors="replace"):
-                    raise RuntimeError(f"another process answers on {base}")
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"gunicorn did not answer /healthz within {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
 def login(base: str, email: str) -> str:
@@ -475,30 +393,10 @@ def encode_cursor(before: int) -> str:
 # --- measuring ------------------------------------------------------------------------
 
 
-def _proc_cpu(pid: int) -> float | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if int((entry / "stat").read_text().rpartition(")")[2].split()[1]) == pid:
-                    found.append(int(entry.name))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
-def _machine_cpu() -> tuple[float, float]:
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
-    idle = values[3] + values[4]
-    return (sum(values) - idle) / CLK_TCK, sum(values) / CLK_TCK
 
 
 class CpuMeter:
@@ -518,11 +416,11 @@ class CpuMeter:
         db = [r[0] for r in self.monitor.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")]
         return {
-            "master": _proc_cpu(self.server.pid) or 0.0,
-            "workers": {pid: _proc_cpu(pid) or 0.0 for pid in _children(self.server.pid)},
-            "db": {pid: _proc_cpu(pid) or 0.0 for pid in db},
+            "master": proc_cpu(self.server.pid) or 0.0,
+            "workers": {pid: proc_cpu(pid) or 0.0 for pid in children(self.server.pid)},
+            "db": {pid: proc_cpu(pid) or 0.0 for pid in db},
             "wrk": resource.getrusage(resource.RUSAGE_CHILDREN),
-            "machine": _machine_cpu(),
+            "machine": machine_cpu(),
         }
 
     def start(self) -> None:
@@ -541,19 +439,6 @@ class CpuMeter:
                 "rest_cpu": max(0.0, busy - app - db - wrk) / total if total else None}
 
 
-def run_wrk(wrk: str, lua: Path, url: str, connections: int, duration: int, extra_env: dict[str, str]) -> dict[str, Any]:
-    env = dict(os.environ, **extra_env)
-    cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency", "-s", str(lua), url]
-    out = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=duration + 60, check=True).stdout
-    for line in out.splitlines():
-        if line.startswith("BENCH_JSON "):
-            result = json.loads(line.removeprefix("BENCH_JSON "))
-            break
-    else:
-        raise RuntimeError(f"wrk printed no result:\n{out}")
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    result["wrk_output"] = out
-    return result
 
 
 def bench_config(config: str, *, wrk: str, port: int, duration: int, env: dict[str, str], database_url: str,
@@ -883,7 +768,7 @@ def report(results: list[dict[str, Any]], prof: dict[str, Any] | None, seed_info
                     f"| {lt['p50_us'] / 1000:.2f} | {hv['p50_us'] / 1000:.2f} | {hv['p50_us'] / lt['p50_us']:.2f} "
                     f"| {lt['p99_us'] / 1000:.2f} | {hv['p99_us'] / 1000:.2f} "
                     f"| {_f(lt['rps'] / h['rps'] if h else None, 3)} | {_f(hv['rps'] / h['rps'] if h else None, 3)} |")
-        lines += ["", f"Response sizes: " + "; ".join(f"{k}: {v['bytes']} bytes, {v['items']} items"
+        lines += ["", "Response sizes: " + "; ".join(f"{k}: {v['bytes']} bytes, {v['items']} items"
                                                        for k, v in res["sizes"].items()), ""]
         lines += [f"gunicorn log ({config}): " + ("no exceptions" if not res["log_findings"] else ""), ""]
         lines += [f"    {line}" for line in res["log_findings"]]
