@@ -3,12 +3,12 @@
 Measures, in one process doing what a Celery worker does (``notifications.jobs``):
 - the segment query (count of the segment, as the marketer's preview runs it);
 - targeting (``campaigns.start``: inbox rows and delivery rows, INSERT ... SELECT);
-- sending (claim 500, firebase-admin ``send_each`` to a local FCM stub, record), to the
-  last message accepted;
-- messages per second, and the process's peak memory (max RSS).
+- sending (claim 500, send them over HTTP/2 to a local FCM stand-in, record), to the
+  last message accepted, and where the time goes (claim, send, record);
+- messages per second, CPU per message, and the process's peak memory (max RSS).
 
-The FCM stub (bench/fcm_local.py) runs under gunicorn on this machine too, so it takes
-part of the 2 cores; the figures are what one 2-core box does for both.
+The FCM stand-in (bench/fcm_stub.py: nginx, HTTP/2 over TLS) runs on this machine too,
+so it takes part of the 2 cores (its CPU time is reported); PostgreSQL does as well.
 
     .venv/bin/python bench/campaign.py --members 1000000
 
@@ -23,14 +23,13 @@ import json
 import multiprocessing
 import os
 import resource
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/wallet.py must not hide the wallet package
 
 from alembic import command  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
@@ -38,6 +37,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from api.migrate import alembic_config  # noqa: E402
+from fcm_stub import NginxFcm  # noqa: E402
+from harness import proc_cpu  # noqa: E402
 from notifications import campaigns, jobs, segments  # noqa: E402
 from notifications.push import FcmSender  # noqa: E402
 from wallet.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
@@ -45,7 +46,7 @@ from wallet.passwords import hash_password  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_campaign"
-PORT = 8099
+PORT = 8443
 
 
 def seed(members: int) -> None:
@@ -83,37 +84,53 @@ def seed(members: int) -> None:
     engine.dispose()
 
 
-def service_account(port: int) -> str:
+def service_account(base_url: str) -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption()).decode()
     return json.dumps({"type": "service_account", "project_id": "bench", "private_key_id": "k", "private_key": pem,
                        "client_email": "fcm@bench.iam.gserviceaccount.com", "client_id": "1",
-                       "token_uri": f"http://127.0.0.1:{port}/token"})
+                       "token_uri": f"{base_url}/token"})
 
 
-def _send_in_process(campaign_id: int, account: str) -> None:
+# No quiet hours and no cap: measure the pipeline, not the policy.
+POLICY = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
+
+
+def _send_in_process(campaign_id: int, account: str, url: str, ca_file: str) -> None:
     factory = make_sessionmaker(make_engine(URL, pool_size=2))
-    sender = FcmSender(account, endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
-    jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender,
-                      policy=campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9))
+    sender = FcmSender(account, endpoint=url, ca_file=ca_file, max_attempts=3)
+    jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=POLICY)
 
 
-def run(members: int, stub_workers: int, processes: int, send_seconds: float | None) -> dict[str, float]:
-    stub = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{PORT}", "--workers", str(stub_workers),
-         "--worker-class", "gthread", "--threads", "64", "--backlog", "2048", "--log-level", "warning", "fcm_local:app"],
-        cwd=ROOT / "bench",
-    )
-    sender = None
-    try:
-        time.sleep(2)  # let gunicorn bind before the first request
+def _cpu() -> float:
+    """CPU seconds of this process and the sending processes it waited for."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every PostgreSQL process on the machine (the server and its backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    total += proc_cpu(int(entry.name)) or 0.0
+            except OSError:
+                continue
+    return total
+
+
+def run(members: int, processes: int, send_seconds: float | None) -> dict[str, float | int | None]:
+    with NginxFcm(ROOT / "bench/results/fcm-stub", PORT) as stub:
+        assert stub.ca_file is not None
+        ca_file = str(stub.ca_file)
+        os.environ["REQUESTS_CA_BUNDLE"] = ca_file  # google-auth fetches the OAuth token with requests
         engine = make_engine(URL, pool_size=4)
         factory = make_sessionmaker(engine)
-        # No quiet hours and no cap: measure the pipeline, not the policy.
-        policy = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
-        port_sa = service_account(PORT)
-        sender = FcmSender(port_sa, endpoint=f"http://127.0.0.1:{PORT}", max_attempts=3)
+        account = service_account(stub.url)
+        sender = FcmSender(account, endpoint=stub.url, ca_file=ca_file, max_attempts=3)
         rules = {"all": [{"field": "country", "op": "in", "value": ["SA"]},
                          {"field": "city", "op": "in", "value": ["Riyadh"]}]}
         with factory() as s:
@@ -135,66 +152,72 @@ def run(members: int, stub_workers: int, processes: int, send_seconds: float | N
             campaigns.start(s, campaign_id, now=utcnow())
             s.commit()
         targeting_seconds = time.perf_counter() - t_schedule
-        t_send = time.perf_counter()
         engine.dispose()  # before forking: each process opens its own connections
-        if send_seconds:
-            # Time-boxed: the same claim/send/record steps as jobs.run_campaign, stopped after
-            # send_seconds; the rate measured over that stretch projects the full run.
-            deadline = time.perf_counter() + send_seconds
+        steps = {"claim": 0.0, "send": 0.0, "record": 0.0}
+        cpu0, stub0, pg0 = _cpu(), stub.cpu_seconds(), _postgres_cpu()
+        t_send = time.perf_counter()
+        if send_seconds or processes == 1:
+            # The same claim/send/record steps as jobs.run_campaign, timed one by one; with
+            # --send-seconds stopped after that long, the rate measured projecting the full run.
+            deadline = time.perf_counter() + (send_seconds or float("inf"))
             while time.perf_counter() < deadline:
+                t = time.perf_counter()
                 with factory() as s:
-                    claimed = campaigns.claim_due(s, campaign_id, now=utcnow(), policy=policy)
+                    claimed = campaigns.claim_due(s, campaign_id, now=utcnow(), policy=POLICY)
                     s.commit()
+                steps["claim"] += time.perf_counter() - t
                 if not claimed.pushes:
                     break
+                t = time.perf_counter()
                 outcomes = sender.send(claimed.pushes)
+                steps["send"] += time.perf_counter() - t
+                t = time.perf_counter()
                 with factory() as s:
                     campaigns.record(s, claimed, outcomes, now=utcnow())
                     s.commit()
-            with factory() as s:
-                result = campaigns.stats(s, campaign_id)
-        elif processes == 1:
-            result = jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=policy)
+                steps["record"] += time.perf_counter() - t
         else:
             # What a Celery worker with N processes does with FANOUT_TASKS=N.
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                pool.starmap(_send_in_process, [(campaign_id, port_sa)] * processes)
-            with factory() as s:
-                campaigns.finish_if_done(s, campaign_id, now=utcnow())
-                s.commit()
-                result = campaigns.stats(s, campaign_id)
+                pool.starmap(_send_in_process, [(campaign_id, account, stub.url, ca_file)] * processes)
         end = time.perf_counter()
+        cpu, stub_cpu, pg_cpu = _cpu() - cpu0, stub.cpu_seconds() - stub0, _postgres_cpu() - pg0
+        with factory() as s:
+            campaigns.finish_if_done(s, campaign_id, now=utcnow())
+            s.commit()
+            result = campaigns.stats(s, campaign_id)
         engine.dispose()
-        rate = result["sent"] / (end - t_send)
-        return {
-            "members": members,
-            "sending_processes": processes,
-            "segment_count": count,
-            "segment_query_s": round(segment_seconds, 2),
-            "targeting_s": round(targeting_seconds, 1),
-            "sending_s": round(end - t_send, 1),
-            "schedule_to_last_accepted_s": round(end - t_schedule, 1),
-            "sent": result["sent"],
-            "failed": result["failed"],
-            "messages_per_s": round(result["sent"] / (end - t_schedule)),
-            "messages_per_s_sending_only": round(rate),
-            "projected_schedule_to_last_s": round(targeting_seconds + count / rate) if rate else None,
-            # The parent's peak; with --processes the children's peak (each) is RUSAGE_CHILDREN.
-            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-            "peak_rss_child_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
-        }
-    finally:
-        if sender is not None:
-            sender.close()
-        stub.send_signal(signal.SIGTERM)
-        stub.wait(timeout=30)
+        sender.close()
+    sent = result["sent"]
+    rate = sent / (end - t_send)
+    return {
+        "members": members,
+        "sending_processes": processes,
+        "segment_count": count,
+        "segment_query_s": round(segment_seconds, 2),
+        "targeting_s": round(targeting_seconds, 1),
+        "sending_s": round(end - t_send, 1),
+        **({f"{k}_s": round(v, 1) for k, v in steps.items()} if steps["claim"] else {}),
+        "schedule_to_last_accepted_s": round(end - t_schedule, 1),
+        "sent": sent,
+        "failed": result["failed"],
+        "messages_per_s": round(sent / (end - t_schedule)),
+        "messages_per_s_sending_only": round(rate),
+        "projected_schedule_to_last_s": round(targeting_seconds + count / rate) if rate else None,
+        # CPU per message while sending: the worker (all its processes), PostgreSQL, the stub.
+        "worker_cpu_us_per_msg": round(cpu / sent * 1e6) if sent else None,
+        "postgres_cpu_us_per_msg": round(pg_cpu / sent * 1e6) if sent else None,
+        "stub_cpu_us_per_msg": round(stub_cpu / sent * 1e6) if sent else None,
+        # The parent's peak; with --processes the children's peak (each) is RUSAGE_CHILDREN.
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_child_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--skip-seed", action="store_true")
-    parser.add_argument("--stub-workers", type=int, default=1)
     parser.add_argument("--processes", type=int, default=1, help="sending processes sharing the campaign")
     parser.add_argument("--send-seconds", type=float, default=None,
                         help="stop sending after this long and project the full run (one process)")
@@ -204,7 +227,7 @@ def main() -> None:
         t0 = time.perf_counter()
         seed(args.members)
         print(f"seeded {args.members} members in {time.perf_counter() - t0:.0f} s", flush=True)
-    print(json.dumps(run(args.members, args.stub_workers, args.processes, args.send_seconds), indent=2))
+    print(json.dumps(run(args.members, args.processes, args.send_seconds), indent=2))
 
 
 if __name__ == "__main__":

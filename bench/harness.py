@@ -46,18 +46,23 @@ def log(message: str) -> None:
     print(f"[bench] {time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
 
 
-def ensure_wrk() -> str:
-    wrk = shutil.which("wrk")
-    if wrk:
-        return wrk
+def ensure_tool(command: str, package: str) -> str:
+    """The path of ``command``, installing Debian's ``package`` when it is missing and we may."""
+    found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+    if found:
+        return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk is missing; installing it with apt-get")
+        log(f"{command} is missing; installing {package} with apt-get")
         subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=300)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, timeout=600)
-        wrk = shutil.which("wrk")
-        if wrk:
-            return wrk
-    sys.exit("wrk is not installed: run `sudo apt-get install -y wrk` (Debian/Ubuntu) and try again")
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True, timeout=600)
+        found = shutil.which(command) or shutil.which(command, path="/usr/sbin:/sbin")
+        if found:
+            return found
+    sys.exit(f"{command} is not installed: run `sudo apt-get install -y {package}` (Debian/Ubuntu) and try again")
+
+
+def ensure_wrk() -> str:
+    return ensure_tool("wrk", "wrk")
 
 
 def app_environment(database_url: str, instance_dir: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Push delivery through Firebase Cloud Messaging (HTTP v1), with the real firebase-admin.
+"""Push delivery through Firebase Cloud Messaging (HTTP v1).
 
 One ``FcmSender`` per worker process, built lazily from settings. ``send`` takes up to
 500 pushes and returns one ``Outcome`` per token, never raising for a single
@@ -9,10 +9,19 @@ device's failure:
   token): the caller deletes the device;
 - ``failed``: anything else, after retries.
 
-UNAVAILABLE, INTERNAL and quota errors are retried with exponential backoff and
-jitter, waiting at least what the provider's ``Retry-After`` asks. The SDK's own
-per-request retry (urllib3, with its own sleeps) is replaced on our endpoint by one
-without status retries, so there is one retry policy and tests can see its delays.
+What firebase-admin does here: it reads the service account and gets the OAuth access
+token (``credentials.Certificate``), and it builds, checks and encodes every message
+(``messaging.Message``), so the JSON FCM receives is the SDK's. What it does not do is
+the HTTP: both of its send paths (``send_each``: requests on 500 threads; the
+``_async`` variants: httpx and h2 in pure Python) cost about 1.1 ms of CPU per message,
+which caps one 2-core worker near 1,800 messages/s against FCM's quota of 10,000/s
+(``bench/README.md``). libcurl (pycurl) multiplexes the same requests over HTTP/2 for
+about 20 µs each. FCM v1 has no batch endpoint, so it is one request per message either
+way.
+
+UNAVAILABLE, INTERNAL, quota and deadline errors and broken connections are retried
+with exponential backoff and jitter, waiting at least what the provider's
+``Retry-After`` asks; an expired access token is renewed once, at no backoff.
 
 The endpoint comes from ``FCM_ENDPOINT`` (default: Google's); the OAuth token URL
 from the service account's ``token_uri``. Both point at a local server in the tests.
@@ -20,25 +29,29 @@ from the service account's ``token_uri``. Both point at a local server in the te
 
 from __future__ import annotations
 
-import itertools
+import datetime as dt
+import email.utils
+import io
 import json
 import logging
+import os
 import random
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
+import certifi
 import firebase_admin
-import requests.adapters
-from firebase_admin import credentials, exceptions, messaging
-from urllib3.util.retry import Retry
+import pycurl
+from firebase_admin import credentials, messaging
 
 logger = logging.getLogger(__name__)
 
 FCM_ENDPOINT = "https://fcm.googleapis.com"
 BATCH = 500
-_apps = itertools.count()
+TOKEN_MARGIN = dt.timedelta(minutes=5)  # renew the access token this long before it expires
 
 
 @dataclass(frozen=True)
@@ -90,24 +103,160 @@ def build_message(push: Push) -> messaging.Message:
         )
 
 
-def _classify(error: Exception) -> Literal["invalid", "retry", "failed"]:
-    if isinstance(error, (messaging.UnregisteredError, messaging.SenderIdMismatchError)):
-        return "invalid"
-    if isinstance(error, exceptions.InvalidArgumentError) and "registration token" in str(error).lower():
-        return "invalid"
-    if isinstance(error, (exceptions.UnavailableError, exceptions.InternalError, exceptions.ResourceExhaustedError,
-                          exceptions.DeadlineExceededError)):
-        return "retry"
-    return "failed"
+def encode(push: Push) -> bytes:
+    """The request body of FCM v1's messages:send, as firebase-admin encodes (and checks) the message."""
+    return b'{"message":' + str(build_message(push)).encode() + b"}"
 
 
-def _retry_after(error: Exception) -> float:
-    response = getattr(error, "http_response", None)
-    value = response.headers.get("Retry-After") if response is not None else None
+@dataclass(frozen=True)
+class Reply:
+    """What came back for one request: an HTTP answer, or ``status`` 0 and curl's error when none did."""
+
+    status: int
+    body: bytes = b""
+    retry_after: float = 0.0
+    transport_error: str | None = None
+
+
+Verdict = Literal["sent", "invalid", "retry", "renew", "failed"]
+_RETRY_STATUSES = {429, 500, 502, 503, 504}
+_RETRY_CODES = {"QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}
+
+
+def judge(reply: Reply) -> tuple[Verdict, str | None]:
+    """FCM v1's answer, read as the error codes of its reference (``FcmError.errorCode``, then the
+    google.rpc status): the verdict and a short reason."""
+    if reply.status == 200:
+        return "sent", None
+    if reply.status == 0:
+        return "retry", reply.transport_error  # refused, reset, TLS or timed out: FCM may be fine a moment later
     try:
-        return max(float(value), 0.0) if value is not None else 0.0
+        error = json.loads(reply.body)["error"]
+        status, message = str(error.get("status", "")), str(error.get("message", ""))
+        codes = {str(d.get("errorCode")) for d in error.get("details", ()) if isinstance(d, dict)}
+    except (ValueError, KeyError, TypeError, AttributeError):
+        status, message, codes = "", reply.body[:200].decode("utf-8", "replace"), set()
+    reason = (next(iter(codes - {"None"}), None) or status or f"HTTP {reply.status}") + (f": {message}" if message else "")
+    if codes & {"UNREGISTERED", "SENDER_ID_MISMATCH"}:
+        return "invalid", reason
+    if (status == "INVALID_ARGUMENT" or "INVALID_ARGUMENT" in codes) and "registration token" in message.lower():
+        return "invalid", reason
+    if reply.status == 401 and "THIRD_PARTY_AUTH_ERROR" not in codes:
+        return "renew", reason
+    if reply.status in _RETRY_STATUSES or codes & _RETRY_CODES or status in _RETRY_CODES:
+        return "retry", reason
+    return "failed", reason
+
+
+def _retry_after(value: str, now: float) -> float:
+    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
+    try:
+        return max(float(value), 0.0)
     except ValueError:
-        return 0.0  # an HTTP date; the backoff alone will do
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return 0.0
+        return max(when.timestamp() - now, 0.0) if when.tzinfo else 0.0
+
+
+class CurlTransport:
+    """POSTs many bodies at once on one libcurl multi handle: HTTP/2 streams over a few TLS
+    connections to Google (HTTP/1.1 on a few keep-alive connections to a plain-http test server).
+
+    A multi handle and its connections belong to one thread of one process, so each thread
+    gets its own (a Celery prefork child must not reuse the parent's sockets).
+    """
+
+    def __init__(self, *, ca_file: str | None = None, timeout: float = 30.0, connect_timeout: float = 10.0,
+                 max_connections: int = 16) -> None:
+        self.ca_file = ca_file or certifi.where()
+        self.timeout, self.connect_timeout, self.max_connections = timeout, connect_timeout, max_connections
+        self._local = threading.local()
+        self._all: list[pycurl.CurlMulti] = []
+        self._lock = threading.Lock()
+
+    def _state(self) -> tuple[pycurl.CurlMulti, list[pycurl.Curl]]:
+        state = getattr(self._local, "state", None)
+        if state is None or state[0] != os.getpid():
+            multi = pycurl.CurlMulti()
+            multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
+            multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, self.max_connections)
+            with self._lock:
+                self._all.append(multi)
+            state = self._local.state = (os.getpid(), multi, [])
+        return state[1], state[2]
+
+    def _handle(self, url: str, headers: list[str]) -> pycurl.Curl:
+        c = pycurl.Curl()
+        c.setopt(pycurl.URL, url)
+        c.setopt(pycurl.POST, 1)
+        c.setopt(pycurl.HTTPHEADER, headers)
+        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
+        c.setopt(pycurl.PIPEWAIT, 1)  # wait to multiplex on an open connection rather than open 500
+        c.setopt(pycurl.CAINFO, self.ca_file)
+        c.setopt(pycurl.NOSIGNAL, 1)
+        c.setopt(pycurl.TIMEOUT_MS, int(self.timeout * 1000))
+        c.setopt(pycurl.CONNECTTIMEOUT_MS, int(self.connect_timeout * 1000))
+        c.setopt(pycurl.TCP_KEEPALIVE, 1)
+        return c
+
+    def post_all(self, url: str, headers: list[str], bodies: list[bytes]) -> list[Reply]:
+        multi, idle = self._state()
+        replies: list[Reply | None] = [None] * len(bodies)
+        running: dict[pycurl.Curl, tuple[int, io.BytesIO, list[bytes]]] = {}
+        try:
+            for i, body in enumerate(bodies):
+                c = idle.pop() if idle else self._handle(url, headers)
+                c.setopt(pycurl.URL, url)
+                c.setopt(pycurl.HTTPHEADER, headers)
+                out, head = io.BytesIO(), []
+                c.setopt(pycurl.POSTFIELDS, body)
+                c.setopt(pycurl.WRITEDATA, out)
+                c.setopt(pycurl.HEADERFUNCTION, head.append)
+                multi.add_handle(c)
+                running[c] = (i, out, head)
+            while running:
+                while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
+                    pass
+                while True:
+                    queued, done, failed = multi.info_read()
+                    now = time.time()
+                    for c in done:
+                        i, out, head = running.pop(c)
+                        replies[i] = Reply(c.getinfo(pycurl.RESPONSE_CODE), out.getvalue(), _header_retry_after(head, now))
+                        multi.remove_handle(c)
+                        idle.append(c)
+                    for c, _code, message in failed:
+                        i, _, _ = running.pop(c)
+                        replies[i] = Reply(0, transport_error=message or "no answer")
+                        multi.remove_handle(c)
+                        c.close()  # its connection may be in any state; start the next request afresh
+                    if not queued:
+                        break
+                if running:
+                    wait = multi.timeout()
+                    # -1: libcurl set no timer; it may still have requests waiting for a connection
+                    # that only perform() moves on, so never sleep long on the sockets alone.
+                    multi.select(0.01 if wait < 0 else min(wait / 1000, 0.1))
+        finally:
+            for c in running:  # only when something above raised: leave the multi handle clean
+                multi.remove_handle(c)
+                c.close()
+        return [r if r is not None else Reply(0, transport_error="no answer") for r in replies]
+
+    def close(self) -> None:
+        with self._lock:
+            for multi in self._all:
+                multi.close()
+            self._all.clear()
+
+
+def _header_retry_after(lines: list[bytes], now: float) -> float:
+    for line in lines:
+        if line[:12].lower() == b"retry-after:":
+            return _retry_after(line[12:].decode("latin-1").strip(), now)
+    return 0.0
 
 
 class FcmSender:
@@ -116,6 +265,7 @@ class FcmSender:
         service_account_json: str,
         *,
         endpoint: str | None = None,
+        ca_file: str | None = None,
         max_attempts: int = 5,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
@@ -123,50 +273,80 @@ class FcmSender:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         info = json.loads(service_account_json)
-        self._app = firebase_admin.initialize_app(
-            credentials.Certificate(info), {"projectId": info["project_id"]}, name=f"partner-wallet-{next(_apps)}"
-        )
-        service = messaging._get_messaging_service(self._app)
+        self._credential = credentials.Certificate(info)
         endpoint = (endpoint or FCM_ENDPOINT).rstrip("/")
-        # Private API of firebase-admin 7.7 (pinned; covered by the tests against the local server).
-        service._fcm_url = f"{endpoint}/v1/projects/{info['project_id']}/messages:send"
-        adapter = requests.adapters.HTTPAdapter(
-            pool_connections=4, pool_maxsize=BATCH,
-            max_retries=Retry(connect=1, read=1, status=0, raise_on_status=False, allowed_methods=None),
-        )
-        service._client.session.mount(endpoint + "/", adapter)
+        self.url = f"{endpoint}/v1/projects/{info['project_id']}/messages:send"
+        self._transport = CurlTransport(ca_file=ca_file)
+        self._token: credentials.AccessTokenInfo | None = None
+        self._token_lock = threading.Lock()
         self.max_attempts, self.base_delay, self.max_delay = max_attempts, base_delay, max_delay
         self._sleep, self._jitter = sleep, jitter
 
     def close(self) -> None:
-        firebase_admin.delete_app(self._app)
+        self._transport.close()
+
+    def _access_token(self, *, renew: bool = False, stale: str | None = None) -> str:
+        """The cached OAuth token; a new one when it is about to expire, or when FCM refused ``stale``."""
+        with self._token_lock:
+            token = self._token
+            expiring = token is None or token.expiry is None or \
+                token.expiry.replace(tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc) < TOKEN_MARGIN
+            if expiring or (renew and token is not None and token.access_token == stale):
+                self._token = token = self._credential.get_access_token()
+            return token.access_token
+
+    def _headers(self, access_token: str) -> list[str]:
+        return [f"Authorization: Bearer {access_token}", "Content-Type: application/json; charset=UTF-8",
+                "X-GOOG-API-FORMAT-VERSION: 2", f"X-Firebase-Client: fire-admin-python/{firebase_admin.__version__}"]
 
     def send(self, pushes: list[Push]) -> list[Outcome]:
         """One outcome per push, in order. Never raises for a device's failure."""
         outcomes: dict[int, Outcome] = {}
-        pending = list(range(len(pushes)))
-        for attempt in range(self.max_attempts):
-            if not pending:
-                break
-            batch = messaging.send_each([build_message(pushes[i]) for i in pending], app=self._app)
-            retry, wait = [], 0.0
-            for i, response in zip(pending, batch.responses):
+        bodies: dict[int, bytes] = {}
+        for i, push in enumerate(pushes):
+            try:
+                bodies[i] = encode(push)
+            except ValueError as error:  # firebase-admin refused the message itself: no retry will help
+                outcomes[i] = Outcome(push.token, "failed", error=f"message: {error}"[:500])
+        pending = sorted(bodies)
+        renewed = False
+        attempt = 0
+        while pending and attempt < self.max_attempts:
+            token = self._access_token()
+            replies = self._transport.post_all(self.url, self._headers(token), [bodies[i] for i in pending])
+            retry, renew, wait = [], [], 0.0
+            for i, reply in zip(pending, replies):
                 push = pushes[i]
-                if response.success:
-                    outcomes[i] = Outcome(push.token, "sent", message_id=response.message_id)
-                    continue
-                error = response.exception
-                kind = _classify(error)
-                if kind == "retry" and attempt + 1 < self.max_attempts:
+                verdict, reason = judge(reply)
+                if verdict == "sent":
+                    outcomes[i] = Outcome(push.token, "sent", message_id=_message_id(reply.body))
+                elif verdict == "renew" and not renewed:
+                    renew.append(i)
+                elif verdict == "retry" and attempt + 1 < self.max_attempts:
                     retry.append(i)
-                    wait = max(wait, _retry_after(error))
-                elif kind == "invalid":
-                    outcomes[i] = Outcome(push.token, "invalid", error=getattr(error, "code", str(error)))
+                    wait = max(wait, reply.retry_after)
+                elif verdict == "invalid":
+                    outcomes[i] = Outcome(push.token, "invalid", error=(reason or "")[:500])
                 else:
-                    logger.warning("FCM: sending to a %s device failed: %s", push.platform, error)
-                    outcomes[i] = Outcome(push.token, "failed", error=str(error)[:500])
-            pending = retry
-            if pending:
+                    logger.warning("FCM: sending to a %s device failed: %s", push.platform, reason)
+                    outcomes[i] = Outcome(push.token, "failed", error=(reason or "")[:500])
+            if renew:
+                # FCM said the access token is no good (revoked, or the clock is off): one new
+                # token and at once, for these only; a second 401 is a failure.
+                self._access_token(renew=True, stale=token)
+                renewed = True
+            if retry:
                 backoff = min(self.max_delay, self.base_delay * 2**attempt) * (0.5 + self._jitter() / 2)
                 self._sleep(max(wait, backoff))
+                attempt += 1
+            elif not renew:
+                attempt += 1
+            pending = sorted(retry + renew)
         return [outcomes[i] for i in range(len(pushes))]
+
+
+def _message_id(body: bytes) -> str | None:
+    try:
+        return str(json.loads(body)["name"])
+    except (ValueError, KeyError, TypeError):
+        return None
