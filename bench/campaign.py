@@ -38,7 +38,7 @@ from sqlalchemy import text  # noqa: E402
 
 from api.migrate import alembic_config  # noqa: E402
 from fcm_stub import NginxFcm  # noqa: E402
-from harness import proc_cpu  # noqa: E402
+from harness import machine_cpu  # noqa: E402
 from notifications import campaigns, jobs, segments  # noqa: E402
 from notifications.push import FcmSender  # noqa: E402
 from wallet.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
@@ -109,19 +109,6 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _postgres_cpu() -> float:
-    """CPU seconds of every PostgreSQL process on the machine (the server and its backends)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
-                    total += proc_cpu(int(entry.name)) or 0.0
-            except OSError:
-                continue
-    return total
-
-
 def run(members: int, processes: int, send_seconds: float | None) -> dict[str, float | int | None]:
     with NginxFcm(ROOT / "bench/results/fcm-stub", PORT) as stub:
         assert stub.ca_file is not None
@@ -154,7 +141,7 @@ def run(members: int, processes: int, send_seconds: float | None) -> dict[str, f
         targeting_seconds = time.perf_counter() - t_schedule
         engine.dispose()  # before forking: each process opens its own connections
         steps = {"claim": 0.0, "send": 0.0, "record": 0.0}
-        cpu0, stub0, pg0 = _cpu(), stub.cpu_seconds(), _postgres_cpu()
+        cpu0, stub0, busy0 = _cpu(), stub.cpu_seconds(), machine_cpu()[0]
         t_send = time.perf_counter()
         if send_seconds or processes == 1:
             # The same claim/send/record steps as jobs.run_campaign, timed one by one; with
@@ -181,7 +168,7 @@ def run(members: int, processes: int, send_seconds: float | None) -> dict[str, f
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 pool.starmap(_send_in_process, [(campaign_id, account, stub.url, ca_file)] * processes)
         end = time.perf_counter()
-        cpu, stub_cpu, pg_cpu = _cpu() - cpu0, stub.cpu_seconds() - stub0, _postgres_cpu() - pg0
+        cpu, stub_cpu, busy = _cpu() - cpu0, stub.cpu_seconds() - stub0, machine_cpu()[0] - busy0
         with factory() as s:
             campaigns.finish_if_done(s, campaign_id, now=utcnow())
             s.commit()
@@ -204,9 +191,10 @@ def run(members: int, processes: int, send_seconds: float | None) -> dict[str, f
         "messages_per_s": round(sent / (end - t_schedule)),
         "messages_per_s_sending_only": round(rate),
         "projected_schedule_to_last_s": round(targeting_seconds + count / rate) if rate else None,
-        # CPU per message while sending: the worker (all its processes), PostgreSQL, the stub.
+        # CPU per message while sending: the worker (all its processes), the stub, and the whole
+        # machine (worker, stub, PostgreSQL and anything else running).
         "worker_cpu_us_per_msg": round(cpu / sent * 1e6) if sent else None,
-        "postgres_cpu_us_per_msg": round(pg_cpu / sent * 1e6) if sent else None,
+        "machine_cpu_us_per_msg": round(busy / sent * 1e6) if sent else None,
         "stub_cpu_us_per_msg": round(stub_cpu / sent * 1e6) if sent else None,
         # The parent's peak; with --processes the children's peak (each) is RUSAGE_CHILDREN.
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

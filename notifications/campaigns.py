@@ -20,12 +20,14 @@ the same campaign twice (at most once; a worker that dies mid-call leaves its ba
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstraint, case, func, literal, select, true, update
+from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, any_, case, func, literal,
+                        select, text, true, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -229,18 +231,44 @@ class Claimed:
     pushes: list[Push]
 
 
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _among(session: Session, column: Any, ids: list[int]) -> Any:
+    """``column IN ids``. On PostgreSQL as ``= ANY`` of one array parameter: the statement is then
+    the same text for every batch (psycopg prepares it once) instead of 500 placeholders to parse."""
+    if _postgres(session):
+        return column == any_(literal(ids, type_=postgresql.ARRAY(BigInteger)))
+    return column.in_(ids)
+
+
+def _set(session: Session, ids: list[int], **values: Any) -> None:
+    if ids:
+        session.execute(update(Delivery).where(_among(session, Delivery.id, ids)).values(**values)
+                        .execution_options(synchronize_session=False))
+
+
 def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: Policy, limit: int = BATCH) -> Claimed:
-    """Take up to ``limit`` due deliveries to send now; put off the quiet, skip the capped. Commit before sending."""
+    """Take up to ``limit`` due deliveries to send now; put off the quiet, skip the capped. Commit before sending.
+
+    Set-based: one locking SELECT, one count for the cap, and one UPDATE per outcome (claimed,
+    capped, each distinct morning), whatever the batch size.
+    """
     session.execute(
         update(Delivery)
         .where(Delivery.campaign_id == campaign_id, Delivery.status == "claimed", Delivery.claimed_at < now - STALE_AFTER)
         .values(status="failed", error="the worker stopped while sending; not retried, to never send twice")
     )
-    claimed: list[Delivery] = []
+    campaign = session.get(Campaign, campaign_id)
+    assert campaign is not None
+    claimed: list[Any] = []
     while len(claimed) < limit:
         rows = session.execute(
-            select(Delivery, Member.timezone, Member.id)
+            select(Delivery.id, Delivery.notification_id, Delivery.member_id, Delivery.token, Delivery.platform,
+                   Member.timezone, Notification.title, Notification.body)
             .join(Member, Member.id == Delivery.member_id)
+            .join(Notification, Notification.id == Delivery.notification_id)
             .where(Delivery.campaign_id == campaign_id, Delivery.status == "pending", Delivery.due_at <= now)
             .order_by(Delivery.due_at, Delivery.id)  # the index order: LIMIT stops early, no sort of all pending
             .limit(limit - len(claimed))
@@ -248,53 +276,59 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         ).all()
         if not rows:
             break
-        member_ids = {member_id for _, _, member_id in rows}
         recent = dict(session.execute(
             select(Notification.member_id, func.count())
-            .where(Notification.member_id.in_(member_ids), Notification.pushed_at > now - policy.cap_window,
-                   Notification.campaign_id != campaign_id)
+            .where(_among(session, Notification.member_id, list({row.member_id for row in rows})),
+                   Notification.pushed_at > now - policy.cap_window, Notification.campaign_id != campaign_id)
             .group_by(Notification.member_id)
         ).all())
-        for delivery, timezone, member_id in rows:
-            local = now.astimezone(ZoneInfo(timezone))
-            if recent.get(member_id, 0) >= policy.cap:
-                delivery.status = "capped"
+        take, capped, mornings = [], [], defaultdict(list)
+        for row in rows:
+            local = now.astimezone(ZoneInfo(row.timezone))
+            if recent.get(row.member_id, 0) >= policy.cap:
+                capped.append(row.id)
             elif policy.quiet(local):
-                delivery.due_at, delivery.deferred = policy.morning_after(local), True
+                mornings[policy.morning_after(local)].append(row.id)
             else:
-                delivery.status, delivery.claimed_at = "claimed", now
-                claimed.append(delivery)
-        session.flush()
-    campaign = session.get(Campaign, campaign_id)
-    assert campaign is not None
-    texts = {row.id: row for row in session.execute(
-        select(Notification.id, Notification.title, Notification.body)
-        .where(Notification.id.in_({d.notification_id for d in claimed}))
-    )}
+                take.append(row)
+        _set(session, capped, status="capped")
+        for morning, ids in mornings.items():
+            _set(session, ids, due_at=morning, deferred=True)
+        _set(session, [row.id for row in take], status="claimed", claimed_at=now)
+        claimed.extend(take)
+    message = campaign.message
     pushes = [
-        Push(token=d.token, platform=d.platform, title=texts[d.notification_id].title, body=texts[d.notification_id].body,
-             data={k: v for k, v in {"campaign_id": str(campaign_id), "notification_id": str(d.notification_id),
-                                     "deep_link": campaign.message.get("deep_link")}.items() if v},
-             image_url=campaign.message.get("image_url"), collapse_key=f"campaign-{campaign_id}")
-        for d in claimed
+        Push(token=row.token, platform=row.platform, title=row.title, body=row.body,
+             data={k: v for k, v in {"campaign_id": str(campaign_id), "notification_id": str(row.notification_id),
+                                     "deep_link": message.get("deep_link")}.items() if v},
+             image_url=message.get("image_url"), collapse_key=f"campaign-{campaign_id}")
+        for row in claimed
     ]
-    return Claimed(delivery_ids=[d.id for d in claimed], notification_ids=[d.notification_id for d in claimed],
+    return Claimed(delivery_ids=[row.id for row in claimed], notification_ids=[row.notification_id for row in claimed],
                    pushes=pushes)
 
 
 def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.datetime) -> int:
     """Write FCM's answers; delete devices whose tokens are dead. Returns how many tokens were removed."""
-    rows = [
-        {"id": delivery_id, "status": outcome.status, "error": outcome.error, "message_id": outcome.message_id,
-         "sent_at": now if outcome.status == "sent" else None}
-        for delivery_id, outcome in zip(claimed.delivery_ids, outcomes)
-    ]
-    if rows:
-        session.execute(update(Delivery), rows)  # one executemany by primary key
-    sent = [n for n, o in zip(claimed.notification_ids, outcomes) if o.status == "sent"]
-    if sent:
-        session.execute(update(Notification).where(Notification.id.in_(set(sent)), Notification.pushed_at.is_(None))
-                        .values(pushed_at=now))
+    sent = [(delivery_id, o.message_id) for delivery_id, o in zip(claimed.delivery_ids, outcomes) if o.status == "sent"]
+    if sent and _postgres(session):
+        # One statement for the whole batch: the message ids ride along as a second array.
+        session.execute(text(
+            "UPDATE campaign_deliveries AS d SET status = 'sent', sent_at = :now, message_id = v.message_id"
+            " FROM unnest(CAST(:ids AS bigint[]), CAST(:message_ids AS varchar[])) AS v(id, message_id)"
+            " WHERE d.id = v.id"
+        ), {"now": now, "ids": [i for i, _ in sent], "message_ids": [m for _, m in sent]})
+    elif sent:
+        session.execute(update(Delivery), [{"id": i, "status": "sent", "message_id": m, "sent_at": now} for i, m in sent])
+    others = [{"id": delivery_id, "status": o.status, "error": o.error}
+              for delivery_id, o in zip(claimed.delivery_ids, outcomes) if o.status != "sent"]
+    if others:
+        session.execute(update(Delivery), others)  # one executemany by primary key; failures are few
+    pushed = sorted({n for n, o in zip(claimed.notification_ids, outcomes) if o.status == "sent"})
+    if pushed:
+        session.execute(update(Notification)
+                        .where(_among(session, Notification.id, pushed), Notification.pushed_at.is_(None))
+                        .values(pushed_at=now).execution_options(synchronize_session=False))
     removed = devices.remove_tokens(session, [o.token for o in outcomes if o.status == "invalid"])
     session.flush()
     return removed
