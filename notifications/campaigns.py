@@ -27,7 +27,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, any_, case, func, literal,
-                        select, text, true, update)
+                        select, text, true, union, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -94,6 +94,9 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "device_id", name="uq_campaign_deliveries_campaign_device"),
         Index("ix_campaign_deliveries_due", "campaign_id", "status", "due_at", "id"),
+        # Pushes in flight per member, for the frequency cap; only claimed rows, so it stays small.
+        Index("ix_campaign_deliveries_in_flight", "member_id", postgresql_where=text("status = 'claimed'"),
+              sqlite_where=text("status = 'claimed'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -249,6 +252,20 @@ def _set(session: Session, ids: list[int], **values: Any) -> None:
                         .execution_options(synchronize_session=False))
 
 
+def _pushes_in_window(session: Session, campaign_id: int, member_ids: list[int], since: dt.datetime) -> dict[int, int]:
+    """Per member, other campaigns' pushes that count toward the cap: those FCM accepted since
+    ``since`` and those claimed by a worker and not yet answered (in flight)."""
+    accepted = select(Notification.member_id, Notification.id).where(
+        _among(session, Notification.member_id, member_ids), Notification.pushed_at > since,
+        Notification.campaign_id != campaign_id)
+    in_flight = select(Delivery.member_id, Delivery.notification_id).where(
+        _among(session, Delivery.member_id, member_ids), Delivery.status == "claimed",
+        Delivery.campaign_id != campaign_id)
+    pushes = union(accepted, in_flight).subquery()  # UNION: a notification counts once, however many devices
+    return dict(session.execute(  # type: ignore[arg-type]
+        select(pushes.c.member_id, func.count()).group_by(pushes.c.member_id)).all())
+
+
 def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: Policy, limit: int = BATCH) -> Claimed:
     """Take up to ``limit`` due deliveries to send now; put off the quiet, skip the capped. Commit before sending.
 
@@ -272,16 +289,13 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
             .where(Delivery.campaign_id == campaign_id, Delivery.status == "pending", Delivery.due_at <= now)
             .order_by(Delivery.due_at, Delivery.id)  # the index order: LIMIT stops early, no sort of all pending
             .limit(limit - len(claimed))
-            .with_for_update(skip_locked=True, of=Delivery)
+            # The member too: two campaigns claiming one member at once would each count the
+            # other's push as not yet made. NO KEY UPDATE leaves purchases' foreign-key checks alone.
+            .with_for_update(skip_locked=True, key_share=True, of=[Delivery, Member])
         ).all()
         if not rows:
             break
-        recent = dict(session.execute(
-            select(Notification.member_id, func.count())
-            .where(_among(session, Notification.member_id, list({row.member_id for row in rows})),
-                   Notification.pushed_at > now - policy.cap_window, Notification.campaign_id != campaign_id)
-            .group_by(Notification.member_id)
-        ).all())
+        recent = _pushes_in_window(session, campaign_id, list({row.member_id for row in rows}), now - policy.cap_window)
         take, capped, mornings = [], [], defaultdict(list)
         for row in rows:
             local = now.astimezone(ZoneInfo(row.timezone))

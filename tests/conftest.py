@@ -15,6 +15,7 @@ import datetime as dt
 import os
 import socket
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -263,3 +264,21 @@ class Till:
 def till(client: FlaskClient, people: People, app: Flask, clock: Clock) -> Till:
     """A UAE store (AED) with its cashier signed in."""
     return Till(client, people, app, clock)
+
+
+@pytest.fixture
+def isolated_engine(engine: Engine) -> Iterator[Engine]:
+    """PostgreSQL only: an engine whose connections live in a fresh, migrated schema, for tests
+    that need real commits from several connections (the savepoint per test cannot give that)."""
+    schema = f"concurrency_{uuid.uuid4().hex[:8]}"
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    eng = make_engine(engine.url.render_as_string(hide_password=False), pool_size=50, max_overflow=10,
+                      connect_args={"options": f"-csearch_path={schema}"})
+    with eng.connect() as conn:
+        command.upgrade(alembic_config(connection=conn), "head")
+        conn.commit()
+    yield eng
+    eng.dispose()
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

@@ -8,18 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from alembic import command
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
-from api.migrate import alembic_config
 from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
 from wallet import accounts, ledger
-from wallet.db import make_engine, make_sessionmaker
+from wallet.db import make_sessionmaker
 from wallet.errors import InsufficientPoints
 from wallet.ledger import LedgerEntry, LedgerTransaction
 
@@ -27,23 +24,6 @@ pytestmark = pytest.mark.postgres_only
 
 THREADS = 50
 ROUNDS = 6
-
-
-@pytest.fixture
-def isolated_engine(engine):
-    """An engine whose connections live in a fresh, migrated schema."""
-    schema = f"concurrency_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    eng = make_engine(engine.url.render_as_string(hide_password=False), pool_size=THREADS, max_overflow=10,
-                      connect_args={"options": f"-csearch_path={schema}"})
-    with eng.connect() as conn:
-        command.upgrade(alembic_config(connection=conn), "head")
-        conn.commit()
-    yield eng
-    eng.dispose()
-    with engine.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
 
 
 def test_fifty_threads_earning_and_spending_on_one_member_keep_the_ledger_exact(isolated_engine):

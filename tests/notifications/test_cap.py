@@ -1,0 +1,81 @@
+"""The frequency cap holds when campaigns send at the same time, not only one after another."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from notifications import campaigns, devices, segments
+from notifications.campaigns import Delivery
+from notifications.push import Outcome
+from tests.conftest import START
+from wallet import accounts
+from wallet.db import make_sessionmaker
+
+ONE_A_WEEK = campaigns.Policy(quiet_start=0, quiet_end=0, cap=1)
+MESSAGE = {"title": {"en": "Winter tyres"}, "body": {"en": "Double points"}}
+
+
+def member_with_phone(session, token):
+    member = accounts.register_member(session, email=f"{token}@example.com", password="x" * 12, name="Busy",
+                                      country="AE", now=START, marketing_opt_in=True)
+    devices.register(session, member_id=member.id, token=token, platform="android", now=START)
+    return member
+
+
+def started_campaigns(session, count):
+    marketer = accounts.create_staff(session, email=f"marketer{count}@example.com", password="x" * 12, name="M",
+                                     role="marketer", now=START)
+    segment = segments.create(session, name="phones", rules={"all": [{"field": "has_device", "op": "is", "value": True}]},
+                              created_by_user_id=marketer.id, now=START)
+    ids = []
+    for n in range(count):
+        campaign = campaigns.create(session, name=f"c{n}", segment_id=segment.id, message=MESSAGE,
+                                    created_by_user_id=marketer.id, now=START)
+        campaigns.schedule(session, campaign, now=START)
+        campaigns.start(session, campaign.id, now=START)
+        ids.append(campaign.id)
+    return ids
+
+
+def test_a_push_in_flight_for_another_campaign_counts_toward_the_cap(session):
+    member_with_phone(session, "tok-busy")
+    first, second = started_campaigns(session, 2)
+    # the first campaign's worker has claimed the push and is waiting for FCM
+    in_flight = campaigns.claim_due(session, first, now=START, policy=ONE_A_WEEK)
+    assert [p.token for p in in_flight.pushes] == ["tok-busy"]
+    # the second campaign, at the same moment, must not push too
+    assert campaigns.claim_due(session, second, now=START, policy=ONE_A_WEEK).pushes == []
+    assert campaigns.stats(session, second)["skipped_capped"] == 1
+
+
+def test_a_push_that_failed_does_not_count_toward_the_cap(session):
+    member_with_phone(session, "tok-busy")
+    first, second = started_campaigns(session, 2)
+    claimed = campaigns.claim_due(session, first, now=START, policy=ONE_A_WEEK)
+    campaigns.record(session, claimed, [Outcome("tok-busy", "failed", error="UNAVAILABLE")], now=START)
+    assert [p.token for p in campaigns.claim_due(session, second, now=START, policy=ONE_A_WEEK).pushes] == ["tok-busy"]
+
+
+@pytest.mark.postgres_only
+def test_two_workers_claiming_one_member_for_two_campaigns_at_once_push_once(isolated_engine):
+    factory = make_sessionmaker(isolated_engine)
+    with factory() as s:
+        member_with_phone(s, "tok-busy")
+        first, second = started_campaigns(s, 2)
+        s.commit()
+    with factory() as worker_a, factory() as worker_b:
+        # worker A has claimed the member for the first campaign and not committed yet
+        assert len(campaigns.claim_due(worker_a, first, now=START, policy=ONE_A_WEEK).pushes) == 1
+        # worker B, on the second campaign, passes the member by instead of counting a cap without A's claim
+        assert campaigns.claim_due(worker_b, second, now=START, policy=ONE_A_WEEK).pushes == []
+        worker_b.commit()
+        worker_a.commit()
+        # once A's claim is visible, B's next batch sees the push in flight
+        assert campaigns.claim_due(worker_b, second, now=START, policy=ONE_A_WEEK).pushes == []
+        worker_b.commit()
+    with factory() as s:
+        statuses = dict(s.execute(select(Delivery.campaign_id, Delivery.status)).all())
+    assert statuses == {first: "claimed", second: "capped"}
