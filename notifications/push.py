@@ -39,6 +39,7 @@ import random
 import threading
 import time
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
@@ -116,6 +117,17 @@ class Reply:
     body: bytes = b""
     retry_after: float = 0.0
     transport_error: str | None = None
+    transport_code: int = 0  # libcurl's CURLcode when no answer came
+
+
+# No answer because of how we are set up (the certificate, the CA bundle, the URL), not
+# because of the network: trying again in a second cannot help, and must not go on for a
+# million pushes. The rest (refused, reset, timed out) may well pass a moment later.
+_SET_UP_WRONG = frozenset({
+    pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CERTPROBLEM, pycurl.E_SSL_CACERT_BADFILE,
+    pycurl.E_SSL_ISSUER_ERROR, pycurl.E_SSL_PINNEDPUBKEYNOTMATCH, pycurl.E_SSL_INVALIDCERTSTATUS,
+    pycurl.E_UNSUPPORTED_PROTOCOL, pycurl.E_URL_MALFORMAT,
+})
 
 
 Verdict = Literal["sent", "invalid", "retry", "renew", "failed"]
@@ -129,7 +141,7 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
     if reply.status == 200:
         return "sent", None
     if reply.status == 0:
-        return "retry", reply.transport_error  # refused, reset, TLS or timed out: FCM may be fine a moment later
+        return ("failed" if reply.transport_code in _SET_UP_WRONG else "retry"), reply.transport_error
     try:
         error = json.loads(reply.body)["error"]
         status, message = str(error.get("status", "")), str(error.get("message", ""))
@@ -151,7 +163,8 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
 def _retry_after(value: str, now: float) -> float:
     """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
+        return seconds if seconds > 0 else 0.0  # also NaN -> 0
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(value)
@@ -227,9 +240,9 @@ class CurlTransport:
                         replies[i] = Reply(c.getinfo(pycurl.RESPONSE_CODE), out.getvalue(), _header_retry_after(head, now))
                         multi.remove_handle(c)
                         idle.append(c)
-                    for c, _code, message in failed:
+                    for c, code, message in failed:
                         i, _, _ = running.pop(c)
-                        replies[i] = Reply(0, transport_error=message or "no answer")
+                        replies[i] = Reply(0, transport_error=message or "no answer", transport_code=code)
                         multi.remove_handle(c)
                         c.close()  # its connection may be in any state; start the next request afresh
                     if not queued:
@@ -246,6 +259,7 @@ class CurlTransport:
         return [r if r is not None else Reply(0, transport_error="no answer") for r in replies]
 
     def close(self) -> None:
+        """Close every thread's connections; only once no thread is sending any more."""
         with self._lock:
             for multi in self._all:
                 multi.close()
@@ -318,6 +332,9 @@ class FcmSender:
             for i, reply in zip(pending, replies):
                 push = pushes[i]
                 verdict, reason = judge(reply)
+                if verdict == "retry" and reply.retry_after > self.max_delay:
+                    # FCM wants us gone for longer than a job should block: give these up now.
+                    verdict, reason = "failed", f"{reason} (Retry-After {reply.retry_after:.0f} s)"
                 if verdict == "sent":
                     outcomes[i] = Outcome(push.token, "sent", message_id=_message_id(reply.body))
                 elif verdict == "renew" and not renewed:
@@ -328,7 +345,6 @@ class FcmSender:
                 elif verdict == "invalid":
                     outcomes[i] = Outcome(push.token, "invalid", error=(reason or "")[:500])
                 else:
-                    logger.warning("FCM: sending to a %s device failed: %s", push.platform, reason)
                     outcomes[i] = Outcome(push.token, "failed", error=(reason or "")[:500])
             if renew:
                 # FCM said the access token is no good (revoked, or the clock is off): one new
@@ -342,6 +358,10 @@ class FcmSender:
             elif not renew:
                 attempt += 1
             pending = sorted(retry + renew)
+        # One line per kind of failure, not one per device: a wrong CA bundle is 500 lines otherwise.
+        failures = Counter(o.error for o in outcomes.values() if o.status == "failed")
+        for reason, count in failures.most_common():
+            logger.warning("FCM: %d of %d pushes failed: %s", count, len(pushes), reason)
         return [outcomes[i] for i in range(len(pushes))]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from notifications.push import FcmSender
 from tests.conftest import build_app
+from tests.notifications.fcm_h2_server import FcmH2Server, ThrowawayCa
 from tests.notifications.fcm_server import FcmServer
 
 
@@ -34,10 +35,22 @@ class Sleeps(list):
 @pytest.fixture
 def fcm(fcm_server: FcmServer) -> FcmServer:
     """The FCM server, its records emptied for this test."""
-    fcm_server.messages.clear()
-    fcm_server.requests.clear()
-    fcm_server.tries.clear()
+    fcm_server.reset()
     return fcm_server
+
+
+@pytest.fixture(scope="session")
+def fcm_ca(tmp_path_factory: pytest.TempPathFactory) -> ThrowawayCa:
+    """The throwaway CA that signs the HTTP/2 server's certificate."""
+    return ThrowawayCa(tmp_path_factory.mktemp("fcm-tls"), "fcm")
+
+
+@pytest.fixture
+def fcm_h2(fcm: FcmServer, fcm_ca: ThrowawayCa) -> Iterator[FcmH2Server]:
+    """The same FCM over HTTP/2 and TLS (``fcm_h2.url``, trusted through ``fcm_ca.cert_file``)."""
+    server = FcmH2Server(fcm, *fcm_ca.issue()).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,189 @@
+"""The FCM sender on its own: access tokens, retries, bad messages, an unreachable FCM, and
+HTTP/2 over TLS as fcm.googleapis.com speaks it. The real firebase-admin and libcurl
+against the local servers of fcm_server.py and fcm_h2_server.py; waits are recorded, not slept."""
+
+from __future__ import annotations
+
+import socket
+import threading
+
+import pytest
+
+from notifications.push import FcmSender, Push, encode
+from tests.notifications.fcm_h2_server import ThrowawayCa
+
+
+def push(token: str, **fields) -> Push:
+    return Push(token=token, platform="android", title="t", body="b", **fields)
+
+
+@pytest.fixture
+def closed_port():
+    """A local port nothing listens on: bound (so no one else takes it) but never listening."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield s.getsockname()[1]
+
+
+def test_the_access_token_is_fetched_once_and_reused_across_sends(sender, fcm):
+    """A token is good for an hour: fetching one per send would double the requests and hit Google's OAuth quota."""
+    for i in range(3):
+        assert [o.status for o in sender.send([push(f"tok-{i}-a"), push(f"tok-{i}-b")])] == ["sent", "sent"]
+    assert fcm.token_requests == 1
+    assert len(fcm.auth_headers) == 1 and fcm.auth_headers <= fcm.valid_authorizations()
+    assert len(fcm.messages) == 6
+
+
+def test_an_access_token_about_to_expire_is_replaced_before_it_is_used(sender, fcm):
+    """A token that dies in flight would cost a 401 and a round trip per message: renew it ahead (5 min margin)."""
+    fcm.token_lifetime = 60
+    for i in range(3):
+        assert sender.send([push(f"tok-{i}")])[0].status == "sent"
+    assert fcm.token_requests == 3 and len(fcm.auth_headers) == 3
+
+
+def test_threads_of_one_worker_share_the_access_token(sender, fcm):
+    """A threaded worker sends from several threads at once: each its own connections, one token for all."""
+    results: dict[int, list[str]] = {}
+
+    def send(n: int) -> None:
+        results[n] = [o.status for o in sender.send([push(f"tok-{n}-{i}") for i in range(25)])]
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == {n: ["sent"] * 25 for n in range(4)}
+    assert fcm.token_requests == 1 and len(fcm.messages) == 100
+
+
+def test_a_revoked_access_token_is_renewed_once_and_the_pushes_delivered(sender, fcm, sleeps):
+    """Google may revoke a token before it expires (key rotation): the sender gets a new one and carries on."""
+    assert sender.send([push("tok-before")])[0].status == "sent"
+    fcm.revoke_tokens()
+
+    outcomes = sender.send([push("tok-after-1"), push("tok-after-2")])
+
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    assert fcm.token_requests == 2
+    assert [m["token"] for m in fcm.messages].count("tok-after-1") == 1  # delivered once, after the renewal
+    assert len(fcm.auth_headers) == 2 and len(fcm.auth_headers & fcm.valid_authorizations()) == 1
+    assert sleeps == []  # a renewal is not a backoff
+
+
+def test_an_access_token_fcm_keeps_refusing_fails_the_pushes_without_looping(sender, fcm, sleeps):
+    """A service account without FCM rights is 401 for ever: one renewal, then `failed`, not an endless loop."""
+    fcm.revoke_tokens(also_new=True)
+
+    outcomes = sender.send([push("tok-1"), push("tok-2")])
+
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert all("UNAUTHENTICATED" in o.error for o in outcomes)
+    assert fcm.token_requests == 2  # the first token and one renewal
+    assert fcm.messages == [] and sleeps == []
+
+
+def test_retry_after_as_an_http_date_is_honoured(sender, fcm, sleeps):
+    """FCM's 429 QUOTA_EXCEEDED may give Retry-After as a date (here 30 s ahead): retrying sooner only burns quota."""
+    outcomes = sender.send([push("quota-1")])
+    assert outcomes[0].status == "sent"
+    assert fcm.tries["quota-1"] == 2
+    assert len(sleeps) == 1 and 28 <= sleeps[0] <= 31  # the date has whole seconds: 29-30 s from when it came
+
+
+def test_a_retry_after_longer_than_a_job_should_wait_fails_the_push_at_once(sender, fcm, sleeps):
+    """An hour's Retry-After must not park the worker (and every other campaign) for an hour."""
+    outcomes = sender.send([push("away-1"), push("tok-1")])
+    assert [o.status for o in outcomes] == ["failed", "sent"]
+    assert "Retry-After 3600 s" in outcomes[0].error
+    assert fcm.tries["away-1"] == 1 and sleeps == []
+
+
+def test_a_message_firebase_refuses_to_encode_fails_alone_and_never_reaches_fcm(sender, fcm):
+    """One bad offer (a number in data) must not stop the campaign for everyone else."""
+    bad = push("tok-bad", data={"n": 1})
+    with pytest.raises(ValueError, match="non-string"):
+        encode(bad)
+
+    outcomes = sender.send([push("tok-ok-1"), bad, push("tok-ok-2")])
+
+    assert [o.status for o in outcomes] == ["sent", "failed", "sent"]
+    assert outcomes[1].token == "tok-bad" and outcomes[1].error.startswith("message: ")
+    assert fcm.tries["tok-bad"] == 0 and {m["token"] for m in fcm.messages} == {"tok-ok-1", "tok-ok-2"}
+
+
+def test_an_unreachable_fcm_fails_every_push_after_growing_backoff_without_raising(service_account, closed_port, sleeps):
+    """FCM down or the network cut: the job records failures and ends instead of crashing or waiting for ever."""
+    sender = FcmSender(service_account, endpoint=f"http://127.0.0.1:{closed_port}", sleep=sleeps, jitter=lambda: 0.0)
+    try:
+        outcomes = sender.send([push("tok-1"), push("tok-2")])
+    finally:
+        sender.close()
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert all("connect" in o.error.lower() for o in outcomes)
+    assert sleeps == [0.25, 0.5, 1.0, 2.0]  # max_attempts (5) tries; 0.5 s doubling, jitter at its bottom halves it
+
+
+# HTTP/2 over TLS, as fcm.googleapis.com
+
+
+@pytest.fixture
+def h2_sender(fcm_h2, fcm_ca, service_account, sleeps):
+    """A sender on the production path: HTTP/2 over TLS, trusting the test CA (the OAuth token still over http)."""
+    s = FcmSender(service_account, endpoint=fcm_h2.url, ca_file=str(fcm_ca.cert_file), sleep=sleeps, jitter=lambda: 1.0)
+    yield s
+    s.close()
+
+
+def test_a_full_batch_goes_out_multiplexed_over_a_few_http2_connections(h2_sender, fcm_h2, fcm, sleeps):
+    """Production speaks HTTP/2 to Google: many streams per connection, not one connection per message."""
+    tokens = [f"tok-{i}" for i in range(250)]
+
+    outcomes = h2_sender.send([push(t) for t in tokens])
+
+    assert [o.status for o in outcomes] == ["sent"] * 250
+    assert all(o.message_id and o.message_id.startswith("projects/pw-test/messages/") for o in outcomes)
+    assert sorted(m["token"] for m in fcm.messages) == sorted(tokens) and set(fcm.tries.values()) == {1}
+    assert {c.protocol for c in fcm_h2.connections} == {"h2"}
+    assert 1 <= len(fcm_h2.connections) <= 16
+    assert max(c.streams for c in fcm_h2.connections) > 1
+    assert sum(c.streams for c in fcm_h2.connections) == 250
+    assert fcm_h2.protocol_errors == [] and sleeps == []
+
+
+def test_a_connection_the_server_closes_gracefully_loses_and_repeats_no_push(h2_sender, fcm_h2, fcm):
+    """Google's front ends end connections with GOAWAY now and then: the streams it refused go again, once each."""
+    fcm_h2.goaway_after = 100
+    tokens = [f"tok-{i}" for i in range(250)]
+
+    outcomes = h2_sender.send([push(t) for t in tokens])
+
+    assert [o.status for o in outcomes] == ["sent"] * 250
+    assert sorted(m["token"] for m in fcm.messages) == sorted(tokens)  # none lost, none twice
+    assert len(fcm_h2.connections) >= 3  # so it did go on, on new connections
+
+
+def test_an_unregistered_token_is_invalid_over_http2_too(h2_sender, fcm_h2, fcm):
+    """FCM's error body is read the same on HTTP/2, so dead devices still get removed."""
+    outcomes = h2_sender.send([push("dead-1"), push("tok-1")])
+    assert [o.status for o in outcomes] == ["invalid", "sent"]
+    assert "UNREGISTERED" in outcomes[0].error
+    assert {c.protocol for c in fcm_h2.connections} == {"h2"}
+
+
+def test_a_server_whose_certificate_is_not_trusted_gets_nothing(fcm_h2, fcm, service_account, sleeps, tmp_path):
+    """A man in the middle, or the wrong CA bundle: no push may go out over a connection we cannot verify."""
+    stranger = ThrowawayCa(tmp_path, "stranger")
+    sender = FcmSender(service_account, endpoint=fcm_h2.url, ca_file=str(stranger.cert_file), sleep=sleeps,
+                       jitter=lambda: 1.0)
+    try:
+        outcomes = sender.send([push("tok-1"), push("tok-2")])
+    finally:
+        sender.close()
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    assert all("certificate" in o.error.lower() for o in outcomes)
+    assert sleeps == []  # a certificate does not get better in a second: no retries, no backoff
+    assert fcm.requests == [] and fcm.auth_headers == set()  # not even the access token was given away
+    assert fcm_h2.connections or fcm_h2.handshake_errors  # it did knock
+    assert sum(c.streams for c in fcm_h2.connections) == 0
