@@ -1,16 +1,18 @@
 """Campaign fan-out at scale: one campaign to a segment of N members with one device each.
 
-Measures, in one process doing what a Celery worker does (``notifications.jobs``):
+Runs ``jobs.run_campaign`` as N Celery worker processes would (``--processes``, as with
+``FANOUT_TASKS=N``): targeting in chunks of member ids (inbox and delivery rows, INSERT ...
+SELECT), claiming 500 at a time, sending them over HTTP/2 to a local FCM stand-in,
+recording the answers. Measures:
 - the segment query (count of the segment, as the marketer's preview runs it);
-- targeting (``campaigns.start``: inbox rows and delivery rows, INSERT ... SELECT);
-- sending (claim 500, send them over HTTP/2 to a local FCM stand-in, record), to the
-  last message accepted, and where the time goes (claim, send, record);
-- messages per second, CPU per message, and the process's peak memory (max RSS).
+- seconds from schedule to the first and to the last message accepted, and to the end
+  of targeting; where the time goes (target, claim, send, record);
+- messages per second, CPU per message, and peak memory (max RSS).
 
 The FCM stand-in (bench/fcm_stub.py: nginx, HTTP/2 over TLS) runs on this machine too,
 so it takes part of the 2 cores (its CPU time is reported); PostgreSQL does as well.
 
-    .venv/bin/python bench/campaign.py --members 1000000
+    .venv/bin/python bench/campaign.py --members 1000000 --processes 2
 
 PostgreSQL at 127.0.0.1:5432 (trust auth); the database ``bench_campaign`` is dropped and
 made again. Seeding is SQL (generate_series), not the API.
@@ -26,6 +28,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -34,12 +37,13 @@ sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/wallet.py must not hid
 from alembic import command  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import func, select, text  # noqa: E402
 
 from api.migrate import alembic_config  # noqa: E402
 from fcm_stub import NginxFcm  # noqa: E402
 from harness import machine_cpu  # noqa: E402
 from notifications import campaigns, jobs, segments  # noqa: E402
+from notifications.campaigns import Delivery  # noqa: E402
 from notifications.push import FcmSender  # noqa: E402
 from wallet.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
 from wallet.passwords import hash_password  # noqa: E402
@@ -52,7 +56,7 @@ PORT = 8443
 def seed(members: int) -> None:
     admin = make_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text("DROP DATABASE IF EXISTS bench_campaign"))
+        conn.execute(text("DROP DATABASE IF EXISTS bench_campaign WITH (FORCE)"))  # a killed run may leave backends
         conn.execute(text("CREATE DATABASE bench_campaign"))
     admin.dispose()
     command.upgrade(alembic_config(url=URL), "head")
@@ -97,10 +101,37 @@ def service_account(base_url: str) -> str:
 POLICY = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
 
 
-def _send_in_process(campaign_id: int, account: str, url: str, ca_file: str) -> None:
+def _timed(steps: dict[str, float], name: str, function: Any) -> Any:
+    """``function``, adding the seconds it takes to ``steps[name]`` (instrumentation, not a stand-in)."""
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            steps[name] += time.perf_counter() - start
+    return timed
+
+
+def _send_in_process(campaign_id: int, account: str, url: str, ca_file: str,
+                     sender: FcmSender | None = None) -> dict[str, float]:
+    """``jobs.run_campaign`` as a worker process runs it; returns the seconds each step took."""
     factory = make_sessionmaker(make_engine(URL, pool_size=2))
-    sender = FcmSender(account, endpoint=url, ca_file=ca_file, max_attempts=3)
+    sender = sender or FcmSender(account, endpoint=url, ca_file=ca_file, max_attempts=3)
+    steps = {"target": 0.0, "claim": 0.0, "send": 0.0, "record": 0.0}
+    for name, module, attribute in (("target", campaigns, "target_next"), ("claim", campaigns, "claim_due"),
+                                    ("record", campaigns, "record"), ("send", sender, "send")):
+        setattr(module, attribute, _timed(steps, name, getattr(module, attribute)))
+    targeted = campaigns.target_next
+
+    def target_next(*args: Any, **kwargs: Any) -> str:
+        outcome = targeted(*args, **kwargs)
+        if outcome == "targeted":
+            steps["last_chunk_at"] = time.time()
+        return outcome
+
+    campaigns.target_next = target_next  # type: ignore[assignment]
     jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=POLICY)
+    return steps
 
 
 def _cpu() -> float:
@@ -109,7 +140,7 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def run(members: int, processes: int, send_seconds: float | None) -> dict[str, float | int | None]:
+def run(members: int, processes: int) -> dict[str, Any]:
     with NginxFcm(ROOT / "bench/results/fcm-stub", PORT) as stub:
         assert stub.ca_file is not None
         ca_file = str(stub.ca_file)
@@ -134,65 +165,47 @@ def run(members: int, processes: int, send_seconds: float | None) -> dict[str, f
             s.commit()
             campaign_id = campaign.id
 
-        t_schedule = time.perf_counter()
-        with factory() as s:
-            campaigns.start(s, campaign_id, now=utcnow())
-            s.commit()
-        targeting_seconds = time.perf_counter() - t_schedule
         engine.dispose()  # before forking: each process opens its own connections
-        steps = {"claim": 0.0, "send": 0.0, "record": 0.0}
         cpu0, stub0, busy0 = _cpu(), stub.cpu_seconds(), machine_cpu()[0]
-        t_send = time.perf_counter()
-        if send_seconds or processes == 1:
-            # The same claim/send/record steps as jobs.run_campaign, timed one by one; with
-            # --send-seconds stopped after that long, the rate measured projecting the full run.
-            deadline = time.perf_counter() + (send_seconds or float("inf"))
-            while time.perf_counter() < deadline:
-                t = time.perf_counter()
-                with factory() as s:
-                    claimed = campaigns.claim_due(s, campaign_id, now=utcnow(), policy=POLICY)
-                    s.commit()
-                steps["claim"] += time.perf_counter() - t
-                if not claimed.pushes:
-                    break
-                t = time.perf_counter()
-                outcomes = sender.send(claimed.pushes)
-                steps["send"] += time.perf_counter() - t
-                t = time.perf_counter()
-                with factory() as s:
-                    campaigns.record(s, claimed, outcomes, now=utcnow())
-                    s.commit()
-                steps["record"] += time.perf_counter() - t
+        t_schedule = time.perf_counter()
+        if processes == 1:
+            steps = _send_in_process(campaign_id, account, stub.url, ca_file, sender)
         else:
             # What a Celery worker with N processes does with FANOUT_TASKS=N.
             with multiprocessing.get_context("fork").Pool(processes) as pool:
-                pool.starmap(_send_in_process, [(campaign_id, account, stub.url, ca_file)] * processes)
+                per_process = pool.starmap(_send_in_process, [(campaign_id, account, stub.url, ca_file)] * processes)
+            steps = {k: sum(p[k] for p in per_process) for k in ("target", "claim", "send", "record")}
+            steps["last_chunk_at"] = max(p.get("last_chunk_at", 0.0) for p in per_process)
         end = time.perf_counter()
         cpu, stub_cpu, busy = _cpu() - cpu0, stub.cpu_seconds() - stub0, machine_cpu()[0] - busy0
         with factory() as s:
-            campaigns.finish_if_done(s, campaign_id, now=utcnow())
-            s.commit()
             result = campaigns.stats(s, campaign_id)
+            campaign = campaigns.get(s, campaign_id)
+            first_sent, last_sent = s.execute(select(func.min(Delivery.sent_at), func.max(Delivery.sent_at))
+                                              .where(Delivery.campaign_id == campaign_id)).one()
         engine.dispose()
         sender.close()
     sent = result["sent"]
-    rate = sent / (end - t_send)
+    started = campaign.started_at
     return {
         "members": members,
         "sending_processes": processes,
         "segment_count": count,
         "segment_query_s": round(segment_seconds, 2),
-        "targeting_s": round(targeting_seconds, 1),
-        "sending_s": round(end - t_send, 1),
-        **({f"{k}_s": round(v, 1) for k, v in steps.items()} if steps["claim"] else {}),
-        "schedule_to_last_accepted_s": round(end - t_schedule, 1),
+        "status": campaign.status,
         "sent": sent,
         "failed": result["failed"],
+        # From the database's own timestamps: the job's start, the first and last push
+        # accepted, and when targeting (in chunks, while sending) was done.
+        "first_accepted_after_s": round((first_sent - started).total_seconds(), 1) if first_sent else None,
+        "targeting_done_after_s": round(steps.pop("last_chunk_at") - started.timestamp(), 1),
+        "schedule_to_last_accepted_s": round(end - t_schedule, 1),
+        "last_accepted_after_start_s": round((last_sent - started).total_seconds(), 1) if last_sent else None,
         "messages_per_s": round(sent / (end - t_schedule)),
-        "messages_per_s_sending_only": round(rate),
-        "projected_schedule_to_last_s": round(targeting_seconds + count / rate) if rate else None,
-        # CPU per message while sending: the worker (all its processes), the stub, and the whole
-        # machine (worker, stub, PostgreSQL and anything else running).
+        # Seconds spent in each step, summed over the sending processes.
+        **{f"{k}_s": round(v, 1) for k, v in steps.items()},
+        # CPU per message: the worker (all its processes), the stub, and the whole machine
+        # (worker, stub, PostgreSQL and anything else running).
         "worker_cpu_us_per_msg": round(cpu / sent * 1e6) if sent else None,
         "machine_cpu_us_per_msg": round(busy / sent * 1e6) if sent else None,
         "stub_cpu_us_per_msg": round(stub_cpu / sent * 1e6) if sent else None,
@@ -207,15 +220,13 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=1_000_000)
     parser.add_argument("--skip-seed", action="store_true")
     parser.add_argument("--processes", type=int, default=1, help="sending processes sharing the campaign")
-    parser.add_argument("--send-seconds", type=float, default=None,
-                        help="stop sending after this long and project the full run (one process)")
     args = parser.parse_args()
     os.environ.setdefault("APP_ENV", "development")
     if not args.skip_seed:
         t0 = time.perf_counter()
         seed(args.members)
         print(f"seeded {args.members} members in {time.perf_counter() - t0:.0f} s", flush=True)
-    print(json.dumps(run(args.members, args.processes, args.send_seconds), indent=2))
+    print(json.dumps(run(args.members, args.processes), indent=2))
 
 
 if __name__ == "__main__":

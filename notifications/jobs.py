@@ -42,16 +42,30 @@ def sender_for(credentials_json: str | None, endpoint: str | None) -> Any:
 
 def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clock, sender: Any,
                  policy: campaigns.Policy, batch: int = campaigns.BATCH) -> dict[str, int]:
-    """Target, then send what is due in batches, committing each step. Safe to run twice or at once."""
+    """Target a chunk, send what is due, again, committing each step. Safe to run twice or at once.
+
+    Several workers on one campaign take turns: whoever finds the targeting lock free
+    targets the next chunk while the others send; a worker with nothing to send waits
+    for that lock rather than leaving early.
+    """
     with factory() as session:
-        campaigns.start(session, campaign_id, now=clock())
+        campaigns.fail_stale(session, campaign_id, now=clock())
         session.commit()
+    targeting: str = "targeted"
+    claimed_any = True
     while True:
+        if targeting != "done":
+            with factory() as session:
+                targeting = campaigns.target_next(session, campaign_id, now=clock(), wait=not claimed_any)
+                session.commit()
         with factory() as session:
             claimed = campaigns.claim_due(session, campaign_id, now=clock(), policy=policy, limit=batch)
             session.commit()
+        claimed_any = bool(claimed.pushes)
         if not claimed.pushes:
-            break
+            if targeting == "done":
+                break
+            continue
         outcomes = sender.send(claimed.pushes)
         with factory() as session:
             campaigns.record(session, claimed, outcomes, now=clock())

@@ -1,0 +1,152 @@
+"""Fan-out at the edges: targeting in chunks while sending, and the frequency cap when
+campaigns send at the same time, not only one after another."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from notifications import campaigns, devices, segments
+from notifications.campaigns import Delivery
+from notifications.push import Outcome
+from tests.conftest import START
+from wallet import accounts
+from wallet.db import make_sessionmaker
+
+ONE_A_WEEK = campaigns.Policy(quiet_start=0, quiet_end=0, cap=1)
+MESSAGE = {"title": {"en": "Winter tyres"}, "body": {"en": "Double points"}}
+
+
+def member_with_phone(session, token):
+    member = accounts.register_member(session, email=f"{token}@example.com", password="x" * 12, name="Busy",
+                                      country="AE", now=START, marketing_opt_in=True)
+    devices.register(session, member_id=member.id, token=token, platform="android", now=START)
+    return member
+
+
+def scheduled_campaigns(session, count):
+    marketer = accounts.create_staff(session, email=f"marketer{count}@example.com", password="x" * 12, name="M",
+                                     role="marketer", now=START)
+    segment = segments.create(session, name="phones", rules={"all": [{"field": "has_device", "op": "is", "value": True}]},
+                              created_by_user_id=marketer.id, now=START)
+    ids = []
+    for n in range(count):
+        campaign = campaigns.create(session, name=f"c{n}", segment_id=segment.id, message=MESSAGE,
+                                    created_by_user_id=marketer.id, now=START)
+        campaigns.schedule(session, campaign, now=START)
+        ids.append(campaign.id)
+    return ids
+
+
+def started_campaigns(session, count):
+    ids = scheduled_campaigns(session, count)
+    for campaign_id in ids:
+        campaigns.start(session, campaign_id, now=START)
+    return ids
+
+
+def sent(claimed):
+    return [Outcome(p.token, "sent", message_id="projects/pw-test/messages/1") for p in claimed.pushes]
+
+
+def test_targeting_goes_in_chunks_and_the_first_pushes_go_before_the_last_members_are_targeted(session):
+    first, second, third = (member_with_phone(session, f"tok-{i}") for i in range(3))
+    (campaign_id,) = scheduled_campaigns(session, 1)
+    chunk = second.id  # member ids (0, second] now, the third in the next chunk
+
+    assert campaigns.target_next(session, campaign_id, now=START, chunk=chunk) == "targeted"
+    early = campaigns.claim_due(session, campaign_id, now=START, policy=ONE_A_WEEK)
+    assert sorted(p.token for p in early.pushes) == ["tok-0", "tok-1"]
+    campaigns.record(session, early, sent(early), now=START)
+    assert not campaigns.finish_if_done(session, campaign_id, now=START)  # the third is still to come
+
+    assert campaigns.target_next(session, campaign_id, now=START, chunk=chunk) == "targeted"
+    assert campaigns.target_next(session, campaign_id, now=START, chunk=chunk) == "done"
+    late = campaigns.claim_due(session, campaign_id, now=START, policy=ONE_A_WEEK)
+    assert [p.token for p in late.pushes] == ["tok-2"]
+    campaigns.record(session, late, sent(late), now=START)
+    assert campaigns.finish_if_done(session, campaign_id, now=START)
+    result = campaigns.stats(session, campaign_id)
+    assert (result["targeted"], result["sent"], result["waiting"]) == (3, 3, 0)
+
+
+def test_targeting_a_chunk_again_adds_nobody_twice(session):
+    for i in range(3):
+        member_with_phone(session, f"tok-{i}")
+    (campaign_id,) = scheduled_campaigns(session, 1)
+    campaigns.start(session, campaign_id, now=START)
+    campaign = campaigns.get(session, campaign_id)
+    campaign.targeted_through, campaign.targeted_at = 0, None  # as if a worker died before its commit was seen
+
+    assert campaigns.start(session, campaign_id, now=START) == 3
+    assert campaigns.stats(session, campaign_id)["waiting"] == 3
+
+
+def test_a_push_in_flight_for_another_campaign_counts_toward_the_cap(session):
+    member_with_phone(session, "tok-busy")
+    first, second = started_campaigns(session, 2)
+    # the first campaign's worker has claimed the push and is waiting for FCM
+    in_flight = campaigns.claim_due(session, first, now=START, policy=ONE_A_WEEK)
+    assert [p.token for p in in_flight.pushes] == ["tok-busy"]
+    # the second campaign, at the same moment, must not push too
+    assert campaigns.claim_due(session, second, now=START, policy=ONE_A_WEEK).pushes == []
+    assert campaigns.stats(session, second)["skipped_capped"] == 1
+
+
+def test_a_push_that_failed_does_not_count_toward_the_cap(session):
+    member_with_phone(session, "tok-busy")
+    first, second = started_campaigns(session, 2)
+    claimed = campaigns.claim_due(session, first, now=START, policy=ONE_A_WEEK)
+    campaigns.record(session, claimed, [Outcome("tok-busy", "failed", error="UNAVAILABLE")], now=START)
+    assert [p.token for p in campaigns.claim_due(session, second, now=START, policy=ONE_A_WEEK).pushes] == ["tok-busy"]
+
+
+def test_a_push_claimed_by_a_worker_that_died_is_failed_on_a_later_run_and_never_sent_again(session):
+    member_with_phone(session, "tok-0")
+    (campaign_id,) = started_campaigns(session, 1)
+    campaigns.claim_due(session, campaign_id, now=START, policy=ONE_A_WEEK)  # and the worker dies before FCM answers
+
+    assert campaigns.fail_stale(session, campaign_id, now=START + dt.timedelta(minutes=14)) == 0  # may still be sending
+    assert campaigns.fail_stale(session, campaign_id, now=START + dt.timedelta(minutes=16)) == 1
+    assert campaigns.claim_due(session, campaign_id, now=START + dt.timedelta(minutes=16), policy=ONE_A_WEEK).pushes == []
+    assert campaigns.finish_if_done(session, campaign_id, now=START + dt.timedelta(minutes=16))
+    assert campaigns.stats(session, campaign_id)["failed"] == 1
+
+
+@pytest.mark.postgres_only
+def test_a_second_worker_sends_while_the_first_targets(isolated_engine):
+    factory = make_sessionmaker(isolated_engine)
+    with factory() as s:
+        member_with_phone(s, "tok-0")
+        (campaign_id,) = scheduled_campaigns(s, 1)
+        s.commit()
+    with factory() as worker_a, factory() as worker_b:
+        assert campaigns.target_next(worker_a, campaign_id, now=START) == "targeted"  # not committed yet
+        assert campaigns.target_next(worker_b, campaign_id, now=START) == "busy"  # does not wait: goes to send
+        worker_b.rollback()
+        worker_a.commit()
+        assert campaigns.target_next(worker_b, campaign_id, now=START) == "done"
+
+
+@pytest.mark.postgres_only
+def test_two_workers_claiming_one_member_for_two_campaigns_at_once_push_once(isolated_engine):
+    factory = make_sessionmaker(isolated_engine)
+    with factory() as s:
+        member_with_phone(s, "tok-busy")
+        first, second = started_campaigns(s, 2)
+        s.commit()
+    with factory() as worker_a, factory() as worker_b:
+        # worker A has claimed the member for the first campaign and not committed yet
+        assert len(campaigns.claim_due(worker_a, first, now=START, policy=ONE_A_WEEK).pushes) == 1
+        # worker B, on the second campaign, passes the member by instead of counting a cap without A's claim
+        assert campaigns.claim_due(worker_b, second, now=START, policy=ONE_A_WEEK).pushes == []
+        worker_b.commit()
+        worker_a.commit()
+        # once A's claim is visible, B's next batch sees the push in flight
+        assert campaigns.claim_due(worker_b, second, now=START, policy=ONE_A_WEEK).pushes == []
+        worker_b.commit()
+    with factory() as s:
+        statuses = dict(s.execute(select(Delivery.campaign_id, Delivery.status)).all())
+    assert statuses == {first: "claimed", second: "capped"}
