@@ -394,6 +394,13 @@ def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.d
     return removed
 
 
+def release(session: Session, claimed: Claimed, *, until: dt.datetime) -> None:
+    """Put a claimed batch back, due at ``until``: FCM was unavailable (``FcmUnavailable``) and
+    accepted none of it, so it goes again later. The one way a device could get it twice is a
+    request that timed out after FCM took it, the same risk as any retry."""
+    _set(session, claimed.delivery_ids, status="pending", claimed_at=None, due_at=until)
+
+
 def finish_if_done(session: Session, campaign_id: int, *, now: dt.datetime) -> bool:
     """Mark the campaign sent when no delivery is waiting (deferred ones keep it sending)."""
     waiting = session.scalar(select(func.count()).select_from(Delivery).where(

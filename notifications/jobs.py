@@ -13,11 +13,12 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from notifications import campaigns
-from notifications.push import FcmSender, Outcome, Push
+from notifications.push import FcmSender, FcmUnavailable, Outcome, Push
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
+OUTAGE_PAUSE = dt.timedelta(minutes=1)
 
 
 class LogSender:
@@ -66,7 +67,17 @@ def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clo
             if targeting == "done":
                 break
             continue
-        outcomes = sender.send(claimed.pushes)
+        try:
+            outcomes = sender.send(claimed.pushes)
+        except FcmUnavailable as outage:
+            # FCM is down or refuses us: pause instead of failing every delivery in turn. The
+            # batch goes back, due in OUTAGE_PAUSE; the Celery task comes back for it (next_due),
+            # in-process the tick does.
+            with factory() as session:
+                campaigns.release(session, claimed, until=clock() + OUTAGE_PAUSE)
+                session.commit()
+            logger.warning("campaign %s: paused for %s, FCM unavailable: %s", campaign_id, OUTAGE_PAUSE, outage)
+            break
         with factory() as session:
             campaigns.record(session, claimed, outcomes, now=clock())
             session.commit()

@@ -109,6 +109,12 @@ def encode(push: Push) -> bytes:
     return b'{"message":' + str(build_message(push)).encode() + b"}"
 
 
+class FcmUnavailable(Exception):
+    """A whole batch failed for reasons that are FCM's or ours, not the devices': FCM down or
+    overloaded past every retry, unreachable, refusing our credentials or certificate. The
+    caller should put the batch back and pause, not mark a million deliveries failed."""
+
+
 @dataclass(frozen=True)
 class Reply:
     """What came back for one request: an HTTP answer, or ``status`` 0 and curl's error when none did."""
@@ -130,7 +136,7 @@ _SET_UP_WRONG = frozenset({
 })
 
 
-Verdict = Literal["sent", "invalid", "retry", "renew", "failed"]
+Verdict = Literal["sent", "invalid", "retry", "renew", "failed", "gone"]  # gone: Retry-After past max_delay
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _RETRY_CODES = {"QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}
 
@@ -212,6 +218,8 @@ class CurlTransport:
         c.setopt(pycurl.TIMEOUT_MS, int(self.timeout * 1000))
         c.setopt(pycurl.CONNECTTIMEOUT_MS, int(self.connect_timeout * 1000))
         c.setopt(pycurl.TCP_KEEPALIVE, 1)
+        c.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
+        c.setopt(pycurl.MAXFILESIZE, 1 << 20)  # FCM answers in bytes; anything near this is not FCM
         return c
 
     def post_all(self, url: str, headers: list[str], bodies: list[bytes]) -> list[Reply]:
@@ -283,6 +291,7 @@ class FcmSender:
         max_attempts: int = 5,
         base_delay: float = 0.5,
         max_delay: float = 60.0,
+        outage_batch: int = 20,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
@@ -294,6 +303,9 @@ class FcmSender:
         self._token: credentials.AccessTokenInfo | None = None
         self._token_lock = threading.Lock()
         self.max_attempts, self.base_delay, self.max_delay = max_attempts, base_delay, max_delay
+        # A batch at least this big failing only for FCM's or our reasons is an outage
+        # (FcmUnavailable); a smaller one may just be a device or two.
+        self.outage_batch = outage_batch
         self._sleep, self._jitter = sleep, jitter
 
     def close(self) -> None:
@@ -314,8 +326,10 @@ class FcmSender:
                 "X-GOOG-API-FORMAT-VERSION: 2", f"X-Firebase-Client: fire-admin-python/{firebase_admin.__version__}"]
 
     def send(self, pushes: list[Push]) -> list[Outcome]:
-        """One outcome per push, in order. Never raises for a device's failure."""
+        """One outcome per push, in order. Never raises for a device's failure; raises
+        ``FcmUnavailable`` when a whole batch (``outage_batch`` or more) got nowhere."""
         outcomes: dict[int, Outcome] = {}
+        not_the_devices = 0  # pushes that failed for FCM's or our reasons
         bodies: dict[int, bytes] = {}
         for i, push in enumerate(pushes):
             try:
@@ -334,7 +348,7 @@ class FcmSender:
                 verdict, reason = judge(reply)
                 if verdict == "retry" and reply.retry_after > self.max_delay:
                     # FCM wants us gone for longer than a job should block: give these up now.
-                    verdict, reason = "failed", f"{reason} (Retry-After {reply.retry_after:.0f} s)"
+                    verdict, reason = "gone", f"{reason} (Retry-After {reply.retry_after:.0f} s)"
                 if verdict == "sent":
                     outcomes[i] = Outcome(push.token, "sent", message_id=_message_id(reply.body))
                 elif verdict == "renew" and not renewed:
@@ -346,6 +360,7 @@ class FcmSender:
                     outcomes[i] = Outcome(push.token, "invalid", error=(reason or "")[:500])
                 else:
                     outcomes[i] = Outcome(push.token, "failed", error=(reason or "")[:500])
+                    not_the_devices += verdict in ("retry", "renew", "gone") or reply.status == 0
             if renew:
                 # FCM said the access token is no good (revoked, or the clock is off): one new
                 # token and at once, for these only; a second 401 is a failure.
@@ -358,8 +373,10 @@ class FcmSender:
             elif not renew:
                 attempt += 1
             pending = sorted(retry + renew)
-        # One line per kind of failure, not one per device: a wrong CA bundle is 500 lines otherwise.
         failures = Counter(o.error for o in outcomes.values() if o.status == "failed")
+        if bodies and len(bodies) >= self.outage_batch and not_the_devices == len(bodies):
+            raise FcmUnavailable(f"{len(bodies)} pushes got nowhere: {failures.most_common(1)[0][0]}")
+        # One line per kind of failure, not one per device: a wrong CA bundle is 500 lines otherwise.
         for reason, count in failures.most_common():
             logger.warning("FCM: %d of %d pushes failed: %s", count, len(pushes), reason)
         return [outcomes[i] for i in range(len(pushes))]

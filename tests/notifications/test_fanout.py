@@ -4,6 +4,7 @@ campaigns send at the same time, not only one after another."""
 from __future__ import annotations
 
 import datetime as dt
+import socket
 
 import pytest
 from sqlalchemy import select
@@ -150,3 +151,35 @@ def test_two_workers_claiming_one_member_for_two_campaigns_at_once_push_once(iso
     with factory() as s:
         statuses = dict(s.execute(select(Delivery.campaign_id, Delivery.status)).all())
     assert statuses == {first: "claimed", second: "capped"}
+
+
+def test_a_campaign_pauses_while_fcm_is_down_and_sends_everything_once_it_is_back(
+        client, people, app, fcm, service_account, clock, sleeps, session):
+    from notifications import jobs
+    from notifications.push import FcmSender
+    from tests.notifications.test_campaigns import WINTER, launch, partner_with_phone, stats
+
+    marketer = people.staff("marketer")
+    for i in range(3):
+        partner_with_phone(people, client, f"tok-{i}")
+    send_at = START + dt.timedelta(hours=1)
+    campaign_id = launch(client, marketer, {"all": [{"field": "has_device", "op": "is", "value": True}]},
+                         WINTER, send_at=send_at.isoformat())
+    factory, policy = app.extensions["sessionmaker"], campaigns.Policy(quiet_start=0, quiet_end=0)
+    clock.at = send_at
+    with socket.socket() as closed:  # FCM unreachable
+        closed.bind(("127.0.0.1", 0))
+        down = FcmSender(service_account, endpoint=f"http://127.0.0.1:{closed.getsockname()[1]}", sleep=sleeps,
+                         jitter=lambda: 1.0, outage_batch=3)
+        jobs.run_campaign(factory, campaign_id, clock=clock, sender=down, policy=policy)
+        down.close()
+    marketer["headers"] = people.login(marketer["email"])  # an hour on: a fresh access token
+    paused = stats(client, marketer, campaign_id)
+    assert (paused["sent"], paused["failed"], paused["waiting"]) == (0, 0, 3)  # nothing given up
+    assert jobs.next_due(factory, campaign_id) == send_at + jobs.OUTAGE_PAUSE
+
+    clock.at = send_at + jobs.OUTAGE_PAUSE  # FCM is back; the Celery task (or the tick) comes back
+    jobs.run_campaign(factory, campaign_id, clock=clock, sender=app.extensions["push_sender"], policy=policy)
+    assert sorted(m["token"] for m in fcm.messages) == ["tok-0", "tok-1", "tok-2"]
+    done = stats(client, marketer, campaign_id)
+    assert (done["sent"], done["failed"], done["waiting"]) == (3, 0, 0)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from notifications.push import FcmSender, Push, encode
+from notifications.push import FcmSender, FcmUnavailable, Push, encode
 from tests.notifications.fcm_h2_server import ThrowawayCa
 
 
@@ -187,3 +187,22 @@ def test_a_server_whose_certificate_is_not_trusted_gets_nothing(fcm_h2, fcm, ser
     assert fcm.requests == [] and fcm.auth_headers == set()  # not even the access token was given away
     assert fcm_h2.connections or fcm_h2.handshake_errors  # it did knock
     assert sum(c.streams for c in fcm_h2.connections) == 0
+
+
+def test_a_whole_batch_that_gets_nowhere_is_an_outage_not_dead_devices(service_account, closed_port, sleeps):
+    """FCM down for the whole batch: the job must pause and come back, not mark a million deliveries failed."""
+    sender = FcmSender(service_account, endpoint=f"http://127.0.0.1:{closed_port}", sleep=sleeps, jitter=lambda: 1.0,
+                       outage_batch=2)
+    try:
+        with pytest.raises(FcmUnavailable, match="2 pushes got nowhere"):
+            sender.send([push("tok-1"), push("tok-2")])
+        assert [o.status for o in sender.send([push("tok-3")])] == ["failed"]  # one push alone may be its device
+    finally:
+        sender.close()
+
+
+def test_a_batch_with_one_dead_device_among_unavailable_answers_is_not_an_outage(sender, fcm, sleeps):
+    """Some answer came back from FCM about a device: FCM is up."""
+    sender.outage_batch = 2
+    outcomes = sender.send([push("down-1"), push("dead-1")])
+    assert [o.status for o in outcomes] == ["failed", "invalid"]
