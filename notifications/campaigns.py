@@ -272,8 +272,8 @@ def _postgres(session: Session) -> bool:
 
 
 def _among(session: Session, column: Any, ids: list[int]) -> Any:
-    """``column IN ids``. On PostgreSQL as ``= ANY`` of one array parameter: the statement is then
-    the same text for every batch (psycopg prepares it once) instead of 500 placeholders to parse."""
+    """``column IN ids``. On PostgreSQL as ``= ANY`` of one array parameter: one placeholder to
+    send and parse instead of 500 (psycopg's query conversion was 3 ms a statement at 500)."""
     if _postgres(session):
         return column == any_(literal(ids, type_=postgresql.ARRAY(BigInteger)))
     return column.in_(ids)

@@ -118,7 +118,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # No server-side prepared statements: a generic plan made while a table was small stays
     # in use after it grows (plans are not made again for growth, only after ANALYZE). A
     # campaign fills its tables in seconds; with prepared plans the frequency-cap count of
-    # a 1M campaign went from 2 ms to 30 s (a sequential scan per member). Each request ends
+    # a 1M campaign went from 2 ms to 20-30 s (most likely a sequential scan per member: turning
+    # prepares off alone cured it). Each request ends
     # in a rollback that dropped psycopg's prepared statements anyway.
     connect_args.setdefault("prepare_threshold", None)
     if "poolclass" not in kwargs:
