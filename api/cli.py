@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 from alembic import command
 from flask import Flask, current_app
@@ -12,7 +14,7 @@ from api.jobs import push_sender
 from notifications import jobs
 from notifications.campaigns import Policy
 from api.migrate import alembic_config
-from wallet import accounts, ledger, tiers
+from wallet import accounts, idempotency, ledger, tiers
 from wallet.accounts import Role
 from wallet.errors import WalletError
 
@@ -104,6 +106,23 @@ def recalculate_tiers() -> None:
         changes = tiers.recalculate_all(session, now=now())
         session.commit()
     click.echo(f"tiers: {changes['upgraded']} upgraded, {changes['downgraded']} downgraded")
+
+
+@wallet_cli.command("forget-idempotency")
+@click.option("--days", default=idempotency.KEEP.days, show_default=True, type=click.IntRange(min=1),
+              help="Keep the stored responses of this many days; forget older ones.")
+def forget_idempotency(days: int) -> None:
+    """Delete stored Idempotency-Key responses older than --days (cron it daily)."""
+    factory = current_app.extensions["sessionmaker"]
+    before, total = now() - dt.timedelta(days=days), 0
+    while True:
+        with factory() as session:
+            done = idempotency.forget_before(session, before)
+            session.commit()
+        total += done
+        if not done:
+            break
+    click.echo(f"idempotency records forgotten: {total} (older than {days} days)")
 
 
 @campaigns_cli.command("tick")

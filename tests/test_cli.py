@@ -29,3 +29,30 @@ def test_create_admin_refuses_a_short_password_and_a_taken_email(app):
     again = runner.invoke(args=["users", "create-admin", "--email", "a@example.com", "--password", PASSWORD])
     assert again.exit_code != 0
     assert "already exists" in again.output
+
+
+def test_forget_idempotency_drops_week_old_responses_and_keeps_the_recent_ones(app, client, people, till, clock):
+    partner = people.partner()
+    old = till.buy(partner, "100.00", receipt="R-old", headers={"Idempotency-Key": "k-old"})
+    clock.advance(days=6)
+    till.headers = people.login(till.cashier["email"])  # a fresh access token, days on
+    recent = till.buy(partner, "50.00", receipt="R-new", headers={"Idempotency-Key": "k-new"})
+    clock.advance(days=2)  # k-old is 8 days old, k-new 2
+    till.headers = people.login(till.cashier["email"])
+
+    result = app.test_cli_runner().invoke(args=["wallet", "forget-idempotency"])
+
+    assert result.exit_code == 0, result.output
+    assert "forgotten: 1 (older than 7 days)" in result.output
+    replay = till.buy(partner, "50.00", receipt="R-new", headers={"Idempotency-Key": "k-new"})
+    assert replay.headers.get("Idempotent-Replayed") == "true" and replay.get_data() == recent.get_data()
+    # the old key is forgotten, but the receipt number still books the purchase once
+    again = till.buy(partner, "100.00", receipt="R-old", headers={"Idempotency-Key": "k-old"})
+    assert "Idempotent-Replayed" not in again.headers and again.json["id"] == old.json["id"]
+    partner["headers"] = people.login(partner["email"])
+    assert client.get("/api/v1/me/wallet", headers=partner["headers"]).json["balance"] == 150
+
+
+def test_forget_idempotency_refuses_a_window_under_a_day(app):
+    result = app.test_cli_runner().invoke(args=["wallet", "forget-idempotency", "--days", "0"])
+    assert result.exit_code != 0 and "--days" in result.output

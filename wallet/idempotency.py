@@ -10,7 +10,8 @@ collide. The same key with another body is a client bug and is refused.
 from __future__ import annotations
 
 import datetime as dt
-from sqlalchemy import String, Text, UniqueConstraint, select
+
+from sqlalchemy import String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -50,3 +51,19 @@ def save(
                                           body=body, created_at=now))
     except IntegrityError as exc:
         raise IdempotencyConflict("a request with this idempotency key is already being processed") from exc
+
+
+KEEP = dt.timedelta(days=7)
+
+
+def forget_before(session: Session, before: dt.datetime, *, limit: int = 10_000) -> int:
+    """Delete up to ``limit`` records made before ``before``; returns how many. In slices, so
+    a first run on a big table holds no long lock.
+
+    A retry of a request older than this is no longer recognised: keep the window far longer
+    than any client retries (a phone offline over a weekend retries within days). A purchase
+    is still protected by its receipt number; a redemption by nothing else.
+    """
+    oldest = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before).order_by(
+        IdempotencyRecord.created_at).limit(limit)
+    return session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest))).rowcount
