@@ -28,7 +28,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (JSON, BigInteger, Boolean, ForeignKey, Index, String, UniqueConstraint, any_, case, func, literal,
-                        select, text, true, update)
+                        literal_column, select, text, true, update)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -42,6 +42,7 @@ from wallet.db import Base
 from wallet.rules import BonusAudience, BonusRule
 
 BATCH = 500
+EXAMINE_PER_CLAIM = 4  # a claim looks at no more than this many times its limit
 TARGET_CHUNK = 50_000  # member ids per targeting step
 STALE_AFTER = dt.timedelta(minutes=15)
 LANGUAGES = ("en", "ar", "pl")
@@ -91,6 +92,8 @@ class Campaign(Base):
     # Targeting goes by ranges of member ids: done up to this id; targeted_at once all are.
     targeted_through: Mapped[int] = mapped_column(default=0, server_default="0")
     targeted_at: Mapped[dt.datetime | None]
+    # FCM was unavailable: no claims before this (``release``).
+    paused_until: Mapped[dt.datetime | None]
     finished_at: Mapped[dt.datetime | None]
 
 
@@ -265,6 +268,7 @@ class Claimed:
     delivery_ids: list[int]
     notification_ids: list[int]
     pushes: list[Push]
+    more: bool = False  # stopped at the examination cap: due deliveries may remain even with no pushes
 
 
 def _postgres(session: Session) -> bool:
@@ -298,7 +302,9 @@ def _pushes_in_window(session: Session, campaign_id: int, member_ids: list[int],
                 .correlate(Member).scalar_subquery())
     in_flight = (select(func.count(func.distinct(Delivery.notification_id)))
                  .join(Notification, Notification.id == Delivery.notification_id)
-                 .where(Delivery.member_id == Member.id, Delivery.status == "claimed",
+                 # 'claimed' as SQL text, not a parameter: only then does any plan match the
+                 # partial index ix_campaign_deliveries_in_flight (WHERE status = 'claimed').
+                 .where(Delivery.member_id == Member.id, Delivery.status == literal_column("'claimed'"),
                         Delivery.campaign_id != campaign_id, Notification.pushed_at.is_(None))
                  .correlate(Member).scalar_subquery())
     return {member_id: count for member_id, count in session.execute(
@@ -326,7 +332,16 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
     campaign = session.get(Campaign, campaign_id)
     assert campaign is not None
     claimed: list[Any] = []
+    if campaign.paused_until is not None and campaign.paused_until > now:
+        return Claimed(delivery_ids=[], notification_ids=[], pushes=[])
+    # Rows looked at per call, claimed or not: an evening campaign puts most members off to
+    # the morning, and one call must not walk (and lock the members of) the whole segment.
+    budget = EXAMINE_PER_CLAIM * limit
+    more = False
     while len(claimed) < limit:
+        if budget <= 0:
+            more = True
+            break
         rows = session.execute(
             select(Delivery.id, Delivery.notification_id, Delivery.member_id, Delivery.token, Delivery.platform,
                    Member.timezone, Notification.title, Notification.body)
@@ -341,6 +356,7 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         ).all()
         if not rows:
             break
+        budget -= len(rows)
         recent = _pushes_in_window(session, campaign_id, list({row.member_id for row in rows}), now - policy.cap_window)
         take, capped, mornings = [], [], defaultdict(list)
         for row in rows:
@@ -365,7 +381,7 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         for row in claimed
     ]
     return Claimed(delivery_ids=[row.id for row in claimed], notification_ids=[row.notification_id for row in claimed],
-                   pushes=pushes)
+                   pushes=pushes, more=more)
 
 
 def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.datetime) -> int:
@@ -394,11 +410,13 @@ def record(session: Session, claimed: Claimed, outcomes: list[Any], *, now: dt.d
     return removed
 
 
-def release(session: Session, claimed: Claimed, *, until: dt.datetime) -> None:
-    """Put a claimed batch back, due at ``until``: FCM was unavailable (``FcmUnavailable``) and
-    accepted none of it, so it goes again later. The one way a device could get it twice is a
-    request that timed out after FCM took it, the same risk as any retry."""
-    _set(session, claimed.delivery_ids, status="pending", claimed_at=None, due_at=until)
+def release(session: Session, campaign_id: int, claimed: Claimed, *, until: dt.datetime) -> None:
+    """Pause the campaign until ``until`` and put the claimed batch back: FCM was unavailable
+    (``FcmUnavailable``) and accepted none of it, so it goes again then. The one way a device
+    could get it twice is a request that timed out after FCM took it, the same risk as any retry."""
+    _set(session, claimed.delivery_ids, status="pending", claimed_at=None)
+    session.execute(update(Campaign).where(Campaign.id == campaign_id)
+                    .values(paused_until=until).execution_options(synchronize_session=False))
 
 
 def finish_if_done(session: Session, campaign_id: int, *, now: dt.datetime) -> bool:
@@ -415,8 +433,17 @@ def finish_if_done(session: Session, campaign_id: int, *, now: dt.datetime) -> b
 
 
 def next_due(session: Session, campaign_id: int) -> dt.datetime | None:
-    return session.scalar(select(func.min(Delivery.due_at)).where(
+    """When the campaign next has work: its first put-off delivery (not before a pause ends), or
+    the moment a claim left by a worker that died becomes stale (``fail_stale``). None: nothing waits."""
+    due = session.scalar(select(func.min(Delivery.due_at)).where(
         Delivery.campaign_id == campaign_id, Delivery.status == "pending"))
+    paused_until = session.scalar(select(Campaign.paused_until).where(Campaign.id == campaign_id))
+    if due is not None and paused_until is not None:
+        due = max(due, paused_until)
+    oldest_claim = session.scalar(select(func.min(Delivery.claimed_at)).where(
+        Delivery.campaign_id == campaign_id, Delivery.status == "claimed"))
+    stale_at = oldest_claim + STALE_AFTER if oldest_claim is not None else None
+    return min((t for t in (due, stale_at) if t is not None), default=None)
 
 
 def stats(session: Session, campaign_id: int) -> dict[str, int]:

@@ -18,7 +18,8 @@ from notifications.push import FcmSender, FcmUnavailable, Outcome, Push
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-OUTAGE_PAUSE = dt.timedelta(minutes=1)
+OUTAGE_PAUSE = dt.timedelta(minutes=1)  # the least a campaign waits when FCM is unavailable
+MAX_PAUSE = dt.timedelta(hours=1)  # the most, whatever Retry-After asked
 
 
 class LogSender:
@@ -62,21 +63,22 @@ def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clo
         with factory() as session:
             claimed = campaigns.claim_due(session, campaign_id, now=clock(), policy=policy, limit=batch)
             session.commit()
-        claimed_any = bool(claimed.pushes)
+        claimed_any = bool(claimed.pushes) or claimed.more
         if not claimed.pushes:
-            if targeting == "done":
+            if targeting == "done" and not claimed.more:
                 break
             continue
         try:
             outcomes = sender.send(claimed.pushes)
         except FcmUnavailable as outage:
-            # FCM is down or refuses us: pause instead of failing every delivery in turn. The
-            # batch goes back, due in OUTAGE_PAUSE; the Celery task comes back for it (next_due),
-            # in-process the tick does.
+            # FCM is down or refuses us: pause the campaign instead of failing every delivery in
+            # turn. The batch goes back; the Celery task comes back when the pause ends
+            # (next_due), in-process the tick does.
+            pause = max(OUTAGE_PAUSE, dt.timedelta(seconds=min(outage.retry_after, MAX_PAUSE.total_seconds())))
             with factory() as session:
-                campaigns.release(session, claimed, until=clock() + OUTAGE_PAUSE)
+                campaigns.release(session, campaign_id, claimed, until=clock() + pause)
                 session.commit()
-            logger.warning("campaign %s: paused for %s, FCM unavailable: %s", campaign_id, OUTAGE_PAUSE, outage)
+            logger.warning("campaign %s: paused for %s, FCM unavailable: %s", campaign_id, pause, outage)
             break
         with factory() as session:
             campaigns.record(session, claimed, outcomes, now=clock())

@@ -45,6 +45,7 @@ from typing import Callable, Literal
 
 import certifi
 import firebase_admin
+import google.auth.exceptions
 import pycurl
 from firebase_admin import credentials, messaging
 
@@ -111,8 +112,14 @@ def encode(push: Push) -> bytes:
 
 class FcmUnavailable(Exception):
     """A whole batch failed for reasons that are FCM's or ours, not the devices': FCM down or
-    overloaded past every retry, unreachable, refusing our credentials or certificate. The
-    caller should put the batch back and pause, not mark a million deliveries failed."""
+    overloaded past every retry, unreachable, refusing our credentials or certificate, no
+    OAuth token to be had, or every token "of another sender" (our service account belongs to
+    another project: deleting all those devices would be the worst answer). The caller should
+    put the batch back and pause, not mark a million deliveries failed."""
+
+    def __init__(self, message: str, retry_after: float = 0.0) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds FCM asked us to stay away, when it said
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,12 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
     return "failed", reason
 
 
+def _about_us(reply: Reply) -> bool:
+    """A refusal that names no token: our project, credentials or endpoint are wrong (403
+    PERMISSION_DENIED with the FCM API off, 404 for a wrong project), not the device."""
+    return reply.status in (401, 403, 404) and b"errorCode" not in reply.body
+
+
 def _retry_after(value: str, now: float) -> float:
     """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
     try:
@@ -193,11 +206,12 @@ class CurlTransport:
         self.timeout, self.connect_timeout, self.max_connections = timeout, connect_timeout, max_connections
         self._local = threading.local()
         self._all: list[pycurl.CurlMulti] = []
+        self._closed: set[pycurl.CurlMulti] = set()
         self._lock = threading.Lock()
 
     def _state(self) -> tuple[pycurl.CurlMulti, list[pycurl.Curl]]:
         state = getattr(self._local, "state", None)
-        if state is None or state[0] != os.getpid():
+        if state is None or state[0] != os.getpid() or state[1] in self._closed:
             multi = pycurl.CurlMulti()
             multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
             multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, self.max_connections)
@@ -259,7 +273,11 @@ class CurlTransport:
                     wait = multi.timeout()
                     # -1: libcurl set no timer; it may still have requests waiting for a connection
                     # that only perform() moves on, so never sleep long on the sockets alone.
-                    multi.select(0.01 if wait < 0 else min(wait / 1000, 0.1))
+                    seconds = 0.01 if wait < 0 else min(wait / 1000, 0.1)
+                    if any(multi.fdset()):
+                        multi.select(seconds)
+                    else:
+                        time.sleep(seconds)  # select() on no sockets returns at once: do not spin
         finally:
             for c in running:  # only when something above raised: leave the multi handle clean
                 multi.remove_handle(c)
@@ -267,10 +285,12 @@ class CurlTransport:
         return [r if r is not None else Reply(0, transport_error="no answer") for r in replies]
 
     def close(self) -> None:
-        """Close every thread's connections; only once no thread is sending any more."""
+        """Close every thread's connections; only once no thread is sending any more. A later
+        send opens new ones."""
         with self._lock:
             for multi in self._all:
                 multi.close()
+                self._closed.add(multi)
             self._all.clear()
 
 
@@ -330,6 +350,8 @@ class FcmSender:
         ``FcmUnavailable`` when a whole batch (``outage_batch`` or more) got nowhere."""
         outcomes: dict[int, Outcome] = {}
         not_the_devices = 0  # pushes that failed for FCM's or our reasons
+        mismatched = 0  # pushes whose token FCM says belongs to another sender
+        longest_wait = 0.0
         bodies: dict[int, bytes] = {}
         for i, push in enumerate(pushes):
             try:
@@ -340,7 +362,11 @@ class FcmSender:
         renewed = False
         attempt = 0
         while pending and attempt < self.max_attempts:
-            token = self._access_token()
+            try:
+                token = self._access_token()
+            except (google.auth.exceptions.GoogleAuthError, ValueError) as error:
+                # No token, nothing sent: the token endpoint is down or the key was revoked.
+                raise FcmUnavailable(f"no OAuth access token: {error}") from error
             replies = self._transport.post_all(self.url, self._headers(token), [bodies[i] for i in pending])
             retry, renew, wait = [], [], 0.0
             for i, reply in zip(pending, replies):
@@ -360,7 +386,11 @@ class FcmSender:
                     outcomes[i] = Outcome(push.token, "invalid", error=(reason or "")[:500])
                 else:
                     outcomes[i] = Outcome(push.token, "failed", error=(reason or "")[:500])
-                    not_the_devices += verdict in ("retry", "renew", "gone") or reply.status == 0
+                    not_the_devices += (verdict in ("retry", "renew", "gone") or reply.status == 0
+                                        or _about_us(reply))
+                if verdict == "invalid" and b"SENDER_ID_MISMATCH" in reply.body:
+                    mismatched += 1
+                longest_wait = max(longest_wait, reply.retry_after)
             if renew:
                 # FCM said the access token is no good (revoked, or the clock is off): one new
                 # token and at once, for these only; a second 401 is a failure.
@@ -375,7 +405,9 @@ class FcmSender:
             pending = sorted(retry + renew)
         failures = Counter(o.error for o in outcomes.values() if o.status == "failed")
         if bodies and len(bodies) >= self.outage_batch and not_the_devices == len(bodies):
-            raise FcmUnavailable(f"{len(bodies)} pushes got nowhere: {failures.most_common(1)[0][0]}")
+            raise FcmUnavailable(f"{len(bodies)} pushes got nowhere: {failures.most_common(1)[0][0]}", longest_wait)
+        if bodies and len(bodies) >= self.outage_batch and mismatched == len(bodies):
+            raise FcmUnavailable(f"all {len(bodies)} tokens are another sender's: is FCM_CREDENTIALS the app's project?")
         # One line per kind of failure, not one per device: a wrong CA bundle is 500 lines otherwise.
         for reason, count in failures.most_common():
             logger.warning("FCM: %d of %d pushes failed: %s", count, len(pushes), reason)

@@ -5,7 +5,8 @@ INVALID_ARGUMENT (not a valid registration token), ``flaky-`` -> 503 with
 ``Retry-After: 7`` on the first try and success after, ``quota-`` -> 429
 QUOTA_EXCEEDED with ``Retry-After`` as an HTTP date 30 s ahead on the first try and
 success after, ``down-`` -> 503 always (no Retry-After), ``away-`` -> 503 always with
-``Retry-After: 3600``;
+``Retry-After: 3600``, ``forbidden-`` -> 403 PERMISSION_DENIED naming no token (the
+project's FCM API is off), ``other-`` -> 403 SENDER_ID_MISMATCH;
 anything else -> 200 with a message name. Every request is recorded.
 
 The token endpoint issues a new access token each time (``local-access-token-1``,
@@ -159,6 +160,10 @@ class FcmServer:
             return 503, _error(503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"), {}
         if token.startswith("flaky-") and tries == 1:
             return 503, _error(503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"), {"Retry-After": "7"}
+        if token.startswith("forbidden-"):  # the project has the FCM API off: names no token
+            return 403, _error(403, "PERMISSION_DENIED", "Firebase Cloud Messaging API has not been used in project"), {}
+        if token.startswith("other-"):
+            return 403, _error(403, "PERMISSION_DENIED", "SenderId mismatch", "SENDER_ID_MISMATCH"), {}
         if token.startswith("away-"):
             return 503, _error(503, "UNAVAILABLE", "The service is currently unavailable.", "UNAVAILABLE"), {
                 "Retry-After": "3600"}

@@ -170,16 +170,41 @@ def test_a_campaign_pauses_while_fcm_is_down_and_sends_everything_once_it_is_bac
     with socket.socket() as closed:  # FCM unreachable
         closed.bind(("127.0.0.1", 0))
         down = FcmSender(service_account, endpoint=f"http://127.0.0.1:{closed.getsockname()[1]}", sleep=sleeps,
-                         jitter=lambda: 1.0, outage_batch=3)
-        jobs.run_campaign(factory, campaign_id, clock=clock, sender=down, policy=policy)
+                         jitter=lambda: 1.0, outage_batch=2)
+        jobs.run_campaign(factory, campaign_id, clock=clock, sender=down, policy=policy, batch=2)
         down.close()
     marketer["headers"] = people.login(marketer["email"])  # an hour on: a fresh access token
     paused = stats(client, marketer, campaign_id)
     assert (paused["sent"], paused["failed"], paused["waiting"]) == (0, 0, 3)  # nothing given up
-    assert jobs.next_due(factory, campaign_id) == send_at + jobs.OUTAGE_PAUSE
+    assert jobs.next_due(factory, campaign_id) == send_at + jobs.OUTAGE_PAUSE  # the whole campaign waits
+    clock.at = send_at + dt.timedelta(seconds=30)  # a tick during the pause sends nothing, FCM or not
+    jobs.run_campaign(factory, campaign_id, clock=clock, sender=app.extensions["push_sender"], policy=policy)
+    assert fcm.messages == []
 
     clock.at = send_at + jobs.OUTAGE_PAUSE  # FCM is back; the Celery task (or the tick) comes back
     jobs.run_campaign(factory, campaign_id, clock=clock, sender=app.extensions["push_sender"], policy=policy)
     assert sorted(m["token"] for m in fcm.messages) == ["tok-0", "tok-1", "tok-2"]
     done = stats(client, marketer, campaign_id)
     assert (done["sent"], done["failed"], done["waiting"]) == (3, 0, 0)
+
+
+def test_a_claim_left_by_a_worker_that_died_brings_the_job_back_when_it_turns_stale(session):
+    """Celery redelivers a dead worker's task at once, before the claim is stale: next_due must bring it back later."""
+    member_with_phone(session, "tok-0")
+    (campaign_id,) = started_campaigns(session, 1)
+    campaigns.claim_due(session, campaign_id, now=START, policy=ONE_A_WEEK)  # and the worker dies
+    assert campaigns.next_due(session, campaign_id) == START + campaigns.STALE_AFTER
+
+
+def test_an_evening_campaign_puts_members_off_a_few_at_a_time_not_the_whole_segment_in_one_claim(session):
+    """Most members in quiet hours: one claim must not walk (and lock) the whole segment."""
+    for i in range(6):
+        member_with_phone(session, f"tok-{i}")
+    (campaign_id,) = started_campaigns(session, 1)
+    night = campaigns.Policy(quiet_start=0, quiet_end=23, cap=10)  # 13:00 in Dubai: quiet
+    first = campaigns.claim_due(session, campaign_id, now=START, policy=night, limit=1)
+    assert (first.pushes, first.more) == ([], True)  # looked at 4 (4 x limit), put them off, more to see
+    second = campaigns.claim_due(session, campaign_id, now=START, policy=night, limit=1)
+    assert (second.pushes, second.more) == ([], False)  # the last 2
+    assert campaigns.stats(session, campaign_id)["skipped_quiet_hours"] == 6
+

@@ -4,6 +4,7 @@ against the local servers of fcm_server.py and fcm_h2_server.py; waits are recor
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -206,3 +207,37 @@ def test_a_batch_with_one_dead_device_among_unavailable_answers_is_not_an_outage
     sender.outage_batch = 2
     outcomes = sender.send([push("down-1"), push("dead-1")])
     assert [o.status for o in outcomes] == ["failed", "invalid"]
+
+
+def test_a_project_that_refuses_us_is_an_outage_not_failed_devices(sender, fcm):
+    """403 with no token named (FCM API off, missing IAM role): fix the project, do not fail the campaign."""
+    sender.outage_batch = 2
+    with pytest.raises(FcmUnavailable, match="PERMISSION_DENIED"):
+        sender.send([push("forbidden-1"), push("forbidden-2")])
+
+
+def test_every_token_of_another_sender_means_our_credentials_are_wrong_not_that_all_devices_died(sender, fcm):
+    """A service account of the wrong project gets SENDER_ID_MISMATCH for everyone: deleting every device would be the worst answer."""
+    sender.outage_batch = 2
+    with pytest.raises(FcmUnavailable, match="another sender"):
+        sender.send([push("other-1"), push("other-2")])
+    assert [o.status for o in sender.send([push("other-3"), push("tok-1")])] == ["invalid", "sent"]  # one stray token is
+
+
+def test_no_oauth_token_is_an_outage_and_nothing_is_sent(fcm, sleeps, closed_port):
+    """The token endpoint down (or the key revoked): nothing can go out, so nothing may be marked failed."""
+    account = json.loads(fcm.service_account())
+    account["token_uri"] = f"http://127.0.0.1:{closed_port}/token"
+    sender = FcmSender(json.dumps(account), endpoint=fcm.url, sleep=sleeps)
+    try:
+        with pytest.raises(FcmUnavailable, match="no OAuth access token"):
+            sender.send([push("tok-1")])
+    finally:
+        sender.close()
+    assert fcm.requests == [] and fcm.auth_headers == set()
+
+
+def test_a_closed_sender_opens_new_connections_on_the_next_send(sender, fcm):
+    assert sender.send([push("tok-1")])[0].status == "sent"
+    sender.close()
+    assert sender.send([push("tok-2")])[0].status == "sent"
