@@ -115,12 +115,13 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # once made PostgreSQL spend 77 ms compiling a 2 ms query, on every batch of a campaign.
     connect_args = kwargs.setdefault("connect_args", {})
     connect_args["options"] = (connect_args.get("options", "") + " -c timezone=UTC -c jit=off").strip()
-    # No server-side prepared statements: a generic plan made while a table was small stays
-    # in use after it grows (plans are not made again for growth, only after ANALYZE). A
-    # campaign fills its tables in seconds; with prepared plans the frequency-cap count of
-    # a 1M campaign went from 2 ms to 20-30 s (most likely a sequential scan per member: turning
-    # prepares off alone cured it). Each request ends
-    # in a rollback that dropped psycopg's prepared statements anyway.
+    # No server-side prepared statements. After 5 runs psycopg prepares a statement and
+    # PostgreSQL may switch to a generic plan, in which `status = $1` or `remaining > $1`
+    # no longer matches a partial index (WHERE status = 'claimed', WHERE remaining > 0).
+    # That turned the frequency-cap count of a 1M campaign from 2 ms into 20-30 s. The
+    # query now spells its literal, but every plan being custom keeps the next such query
+    # safe too; and each request ends in a rollback that dropped psycopg's prepared
+    # statements anyway (bench/README.md: no difference for /me).
     connect_args.setdefault("prepare_threshold", None)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
