@@ -241,3 +241,27 @@ def test_a_closed_sender_opens_new_connections_on_the_next_send(sender, fcm):
     assert sender.send([push("tok-1")])[0].status == "sent"
     sender.close()
     assert sender.send([push("tok-2")])[0].status == "sent"
+
+
+def test_a_test_send_while_push_is_unavailable_is_a_503_that_says_so(connection, settings, clock, people, fcm, closed_port):
+    """The marketer's test button must say why nothing arrived, not show a 500."""
+    from tests.conftest import build_app
+
+    account = json.loads(fcm.service_account())
+    account["token_uri"] = f"http://127.0.0.1:{closed_port}/token"  # Google's token endpoint unreachable
+    sender = FcmSender(json.dumps(account), endpoint=fcm.url)
+    client = build_app(connection, settings, clock, PUSH_SENDER=sender).test_client()
+    try:
+        marketer = people.staff("marketer")
+        partner = people.partner()
+        segment = client.post("/api/v1/segments", json={"name": "all", "rules": {"all": []}}, headers=marketer["headers"]).json
+        campaign = client.post("/api/v1/campaigns", headers=marketer["headers"], json={
+            "name": "c", "segment_id": segment["id"], "message": {"title": {"en": "t"}, "body": {"en": "b"}}}).json
+        client.post("/api/v1/me/devices", json={"token": "tok-1", "platform": "android"}, headers=partner["headers"])
+        response = client.post(f"/api/v1/campaigns/{campaign['id']}/test", json={"member_id": partner["member"]["id"]},
+                               headers=marketer["headers"])
+    finally:
+        sender.close()
+    assert response.status_code == 503
+    assert "push is unavailable right now" in response.json["message"] and "OAuth" in response.json["message"]
+    assert fcm.requests == []
