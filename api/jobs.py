@@ -20,7 +20,7 @@ def push_sender() -> Any:
     sender = current_app.extensions.get("push_sender")
     if sender is None:
         settings = current_app.config["SETTINGS"]
-        sender = jobs.sender_for(settings.fcm_credentials, settings.fcm_endpoint)
+        sender = jobs.sender_for(settings.fcm_credentials, settings.fcm_endpoint, settings.fcm_ca_file)
     return sender
 
 

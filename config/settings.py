@@ -71,6 +71,7 @@ class Settings:
 
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
+    fcm_ca_file: str | None = None
     apns_endpoint: str | None = None
     google_wallet_endpoint: str | None = None
 
@@ -128,6 +129,12 @@ def _credentials(value: str | None) -> str | None:
     if not path.is_file():
         raise ConfigError("FCM_CREDENTIALS is neither service-account JSON nor a readable file")
     return path.read_text()
+
+
+def _readable_file(name: str, value: str | None) -> str | None:
+    if value and not Path(value).is_file():
+        raise ConfigError(f"{name} is not a readable file: {value}")
+    return value or None
 
 
 def _qr_keys(value: str | None) -> tuple[tuple[str, str], ...]:
@@ -204,6 +211,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fanout_tasks=int(env.get("FANOUT_TASKS", 2)),
         fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
+        fcm_ca_file=_readable_file("FCM_CA_FILE", env.get("FCM_CA_FILE")),
         apns_endpoint=env.get("APNS_ENDPOINT") or None,
         google_wallet_endpoint=env.get("GOOGLE_WALLET_ENDPOINT") or None,
     )

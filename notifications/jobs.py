@@ -31,14 +31,15 @@ class LogSender:
         return [Outcome(p.token, "failed", error="push is not configured (no FCM_CREDENTIALS)") for p in pushes]
 
 
-_senders: dict[tuple[str | None, str | None], Any] = {}
+_senders: dict[tuple[str | None, str | None, str | None], Any] = {}
 
 
-def sender_for(credentials_json: str | None, endpoint: str | None) -> Any:
+def sender_for(credentials_json: str | None, endpoint: str | None, ca_file: str | None = None) -> Any:
     """One sender per process and configuration, built on first use."""
-    key = (credentials_json, endpoint)
+    key = (credentials_json, endpoint, ca_file)
     if key not in _senders:
-        _senders[key] = FcmSender(credentials_json, endpoint=endpoint) if credentials_json else LogSender()
+        _senders[key] = (FcmSender(credentials_json, endpoint=endpoint, ca_file=ca_file) if credentials_json
+                         else LogSender())
     return _senders[key]
 
 

@@ -35,7 +35,7 @@ def configure(redis_url: str, queue: str) -> Celery:
 def _context() -> tuple[Any, Any, Policy]:
     settings = load_settings()
     factory = make_sessionmaker(make_engine(settings.database_url))
-    return factory, jobs.sender_for(settings.fcm_credentials, settings.fcm_endpoint), Policy.from_settings(settings)
+    return factory, jobs.sender_for(settings.fcm_credentials, settings.fcm_endpoint, settings.fcm_ca_file), Policy.from_settings(settings)
 
 
 @celery.task(name="partner_wallet.run_campaign")

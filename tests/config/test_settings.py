@@ -46,3 +46,12 @@ def test_production_with_everything_set_starts():
 def test_an_unknown_app_env_is_refused():
     with pytest.raises(ConfigError, match="APP_ENV"):
         load_settings({"APP_ENV": "prod"})
+
+
+def test_a_push_ca_file_that_is_not_there_is_refused_at_start(tmp_path):
+    """A typo in FCM_CA_FILE would otherwise show up as every push failing its TLS check."""
+    with pytest.raises(ConfigError, match="FCM_CA_FILE"):
+        load_settings({"INSTANCE_DIR": str(tmp_path), "FCM_CA_FILE": str(tmp_path / "nope.pem")})
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("-----BEGIN CERTIFICATE-----\n")
+    assert load_settings({"INSTANCE_DIR": str(tmp_path), "FCM_CA_FILE": str(bundle)}).fcm_ca_file == str(bundle)
