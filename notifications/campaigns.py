@@ -212,7 +212,9 @@ def target_next(session: Session, campaign_id: int, *, now: dt.datetime, wait: b
         campaign.status, campaign.started_at = "sending", now
     if campaign.status != "sending" or campaign.targeted_at is not None:
         return "done"
-    low = campaign.targeted_through
+    # From the next member id that exists: imported or sparse ids make no run of empty chunks.
+    following = session.scalar(select(func.min(Member.id)).where(Member.id > campaign.targeted_through))
+    low = campaign.targeted_through if following is None else following - 1
     high = low + chunk
     segment = segments.get(session, campaign.segment_id)
     members = (segments.members_query(segment.rules, now)

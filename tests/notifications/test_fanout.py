@@ -7,13 +7,14 @@ import datetime as dt
 import socket
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from notifications import campaigns, devices, segments
 from notifications.campaigns import Delivery
 from notifications.push import Outcome
 from tests.conftest import START
 from wallet import accounts
+from wallet.accounts import Member
 from wallet.db import make_sessionmaker
 
 ONE_A_WEEK = campaigns.Policy(quiet_start=0, quiet_end=0, cap=1)
@@ -208,3 +209,20 @@ def test_an_evening_campaign_puts_members_off_a_few_at_a_time_not_the_whole_segm
     assert (second.pushes, second.more) == ([], False)  # the last 2
     assert campaigns.stats(session, campaign_id)["skipped_quiet_hours"] == 6
 
+
+
+def test_targeting_skips_gaps_in_member_ids_instead_of_walking_them(session):
+    """Members imported with ids far apart: one chunk each, not a million empty ones."""
+    first = member_with_phone(session, "tok-0")
+    far = accounts.register_member(session, email="far@example.com", password="x" * 12, name="Far", country="AE",
+                                   now=START, marketing_opt_in=True)
+    far_id = first.id + 10_000_000
+    session.execute(update(Member).where(Member.id == far.id).values(id=far_id))
+    session.expunge(far)
+    devices.register(session, member_id=far_id, token="tok-far", platform="android", now=START)
+    (campaign_id,) = scheduled_campaigns(session, 1)
+    steps = []
+    while (step := campaigns.target_next(session, campaign_id, now=START, chunk=1_000)) != "done":
+        steps.append(step)
+    assert steps == ["targeted", "targeted"]
+    assert campaigns.stats(session, campaign_id)["targeted"] == 2
