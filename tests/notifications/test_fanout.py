@@ -56,7 +56,7 @@ def sent(claimed):
 def test_targeting_goes_in_chunks_and_the_first_pushes_go_before_the_last_members_are_targeted(session):
     first, second, third = (member_with_phone(session, f"tok-{i}") for i in range(3))
     (campaign_id,) = scheduled_campaigns(session, 1)
-    chunk = second.id  # member ids (0, second] now, the third in the next chunk
+    chunk = second.id - first.id + 1  # a chunk starts at the first member: first and second now, third next
 
     assert campaigns.target_next(session, campaign_id, now=START, chunk=chunk) == "targeted"
     early = campaigns.claim_due(session, campaign_id, now=START, policy=ONE_A_WEEK)
