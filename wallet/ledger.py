@@ -44,6 +44,7 @@ from sqlalchemy import (
     UniqueConstraint,
     and_,
     func,
+    literal_column,
     or_,
     select,
     text,
@@ -170,6 +171,11 @@ class PointLot(Base):
     expires_at: Mapped[dt.datetime]
 
 
+# "Live" as SQL text, not a bound 0: a generic (prepared) plan matches a partial index only
+# when the query spells the index's own predicate.
+LIVE = PointLot.remaining > literal_column("0")
+
+
 class LotMovement(Base):
     """Points taken out of (-) or put back into (+) a lot by a transaction."""
 
@@ -290,7 +296,7 @@ def _sweep_due(session: Session, account: LedgerAccount, now: dt.datetime) -> Le
     """Expire what is left of the account's lots that are due. The account must be locked."""
     lots = session.scalars(
         select(PointLot)
-        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at <= now)
+        .where(PointLot.account_id == account.id, LIVE, PointLot.expires_at <= now)
         .order_by(PointLot.expires_at, PointLot.id)
     ).all()
     total = sum(lot.remaining for lot in lots)
@@ -322,7 +328,7 @@ def _consume(session: Session, account: LedgerAccount, tx: LedgerTransaction, po
     first = list(first)
     rest = session.scalars(
         select(PointLot)
-        .where(PointLot.account_id == account.id, PointLot.remaining > 0, PointLot.expires_at > now)
+        .where(PointLot.account_id == account.id, LIVE, PointLot.expires_at > now)
         .order_by(PointLot.earned_at, PointLot.id)
     ).all()
     for lot in first + [lot for lot in rest if lot not in first]:
@@ -544,7 +550,7 @@ def expire_due(session: Session, *, now: dt.datetime, limit: int = 1000) -> int:
     """
     account_ids = session.scalars(
         select(PointLot.account_id)
-        .where(PointLot.remaining > 0, PointLot.expires_at <= now)
+        .where(LIVE, PointLot.expires_at <= now)
         .group_by(PointLot.account_id)
         .order_by(PointLot.account_id)
         .limit(limit)
@@ -583,7 +589,7 @@ def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within:
         select(func.sum(PointLot.remaining), func.min(PointLot.expires_at))
         .where(
             PointLot.account_id == account.id,
-            PointLot.remaining > 0,
+            LIVE,
             PointLot.expires_at > now,
             PointLot.expires_at <= now + within,
         )
