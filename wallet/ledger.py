@@ -366,15 +366,22 @@ def earn(
     breakdown: list[dict[str, Any]] | None = None,
     actor_user_id: int | None = None,
     reason: str | None = None,
+    locked_account: LedgerAccount | None = None,
 ) -> LedgerTransaction:
     """Credit ``points`` (> 0) to the member in a new lot that expires at ``expires_at``.
 
     ``type`` is earn or bonus (qualifying for tiers) or adjust (not qualifying).
-    Raises ``IdempotencyConflict``.
+    ``locked_account``: the member's account when the caller already holds its lock in this
+    transaction (the till does), which saves locking it again. Raises ``IdempotencyConflict``.
     """
     if points <= 0:
         raise ValueError("earn takes a positive number of points")
-    account = member_account(session, member_id, now, lock=True)
+    if locked_account is not None:
+        if (locked_account.owner_type, locked_account.owner_id) != ("member", member_id):
+            raise ValueError("locked_account is not this member's account")
+        account = locked_account
+    else:
+        account = member_account(session, member_id, now, lock=True)
     earlier = _replay(session, idempotency_key, account, Posting(type, points))
     if earlier is not None:
         return earlier

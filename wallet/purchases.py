@@ -112,6 +112,7 @@ def book(
         return _booking(session, earlier, member, now)
 
     program = rules.get_program(session, store.country)
+    tier_list = tiers.all_tiers(session)  # the table is small; get_tier below then reads the identity map
     tier = tiers.get_tier(session, member.tier)
     categories = rules.categories_of(session, [i["sku"] for i in lines])
     result = rules.compute(
@@ -152,9 +153,10 @@ def book(
             reference=f"receipt {receipt_number}",
             idempotency_key=f"purchase:{purchase.id}",
             breakdown=result.breakdown,
+            locked_account=account,
         )
         purchase.transaction_id = tx.id
-        tiers.upgrade_on_earn(session, member, now)
+        tiers.upgrade_on_earn(session, member, now, account=account, tiers=tier_list)
     session.flush()
     return Booking(purchase=purchase, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
 

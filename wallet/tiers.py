@@ -66,10 +66,13 @@ def progress(session: Session, member: Member, now: dt.datetime) -> TierProgress
     )
 
 
-def upgrade_on_earn(session: Session, member: Member, now: dt.datetime) -> Tier:
-    """Lift the member's tier if its qualifying points now reach a higher one; never lowers it."""
-    tiers = all_tiers(session)
-    earned = tier_for(tiers, qualifying_points(session, member_account(session, member.id, now), now))
+def upgrade_on_earn(session: Session, member: Member, now: dt.datetime, *, account: LedgerAccount | None = None,
+                    tiers: list[Tier] | None = None) -> Tier:
+    """Lift the member's tier if its qualifying points now reach a higher one; never lowers it.
+    ``account`` and ``tiers`` when the caller has them already (one query less each)."""
+    tiers = tiers or all_tiers(session)
+    account = account or member_account(session, member.id, now)
+    earned = tier_for(tiers, qualifying_points(session, account, now))
     if earned.rank > get_tier(session, member.tier).rank:
         member.tier = earned.code
         session.flush()

@@ -267,3 +267,16 @@ def test_expiring_soon_is_one_line_per_day_and_a_short_list_however_long_the_his
     # then
     assert soon[0] == (25, START + dt.timedelta(days=5, hours=1))
     assert len(soon) == 31 and all(points == 1 for points, _ in soon[1:])
+
+
+def test_earn_refuses_a_locked_account_that_is_not_the_members(session):
+    """The till hands earn the account it locked; someone else's must never be credited by mistake."""
+    alice = accounts.register_member(session, email="alice@example.com", password="x" * 12, name="A", country="AE",
+                                     now=START)
+    bob = accounts.register_member(session, email="bob@example.com", password="x" * 12, name="B", country="AE",
+                                   now=START)
+    bobs = ledger.member_account(session, bob.id, START, lock=True)
+    with pytest.raises(ValueError, match="not this member's account"):
+        ledger.earn(session, member_id=alice.id, points=10, now=START, expires_at=START + dt.timedelta(days=365),
+                    description="till", locked_account=bobs)
+    assert bobs.balance == 0
