@@ -143,7 +143,9 @@ _SET_UP_WRONG = frozenset({
 })
 
 
-Verdict = Literal["sent", "invalid", "retry", "renew", "failed", "gone"]  # gone: Retry-After past max_delay
+# refused: failed for our reasons, not the device's (certificate, URL, project, credentials);
+# gone: Retry-After past max_delay
+Verdict = Literal["sent", "invalid", "retry", "renew", "failed", "refused", "gone"]
 _RETRY_STATUSES = {429, 500, 502, 503, 504}
 _RETRY_CODES = {"QUOTA_EXCEEDED", "UNAVAILABLE", "INTERNAL", "RESOURCE_EXHAUSTED", "DEADLINE_EXCEEDED"}
 
@@ -154,7 +156,7 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
     if reply.status == 200:
         return "sent", None
     if reply.status == 0:
-        return ("failed" if reply.transport_code in _SET_UP_WRONG else "retry"), reply.transport_error
+        return ("refused" if reply.transport_code in _SET_UP_WRONG else "retry"), reply.transport_error
     try:
         error = json.loads(reply.body)["error"]
         status, message = str(error.get("status", "")), str(error.get("message", ""))
@@ -170,13 +172,11 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
         return "renew", reason
     if reply.status in _RETRY_STATUSES or codes & _RETRY_CODES or status in _RETRY_CODES:
         return "retry", reason
+    if reply.status in (403, 404) and not codes - {"None"}:
+        # A refusal that names no token: our project or endpoint is wrong (403 PERMISSION_DENIED
+        # with the FCM API off, 404 for a wrong project), not the device.
+        return "refused", reason
     return "failed", reason
-
-
-def _about_us(reply: Reply) -> bool:
-    """A refusal that names no token: our project, credentials or endpoint are wrong (403
-    PERMISSION_DENIED with the FCM API off, 404 for a wrong project), not the device."""
-    return reply.status in (401, 403, 404) and b"errorCode" not in reply.body
 
 
 def _retry_after(value: str, now: float) -> float:
@@ -331,15 +331,25 @@ class FcmSender:
     def close(self) -> None:
         self._transport.close()
 
-    def _access_token(self, *, renew: bool = False, stale: str | None = None) -> str:
-        """The cached OAuth token; a new one when it is about to expire, or when FCM refused ``stale``."""
+    def _access_token(self) -> str:
+        """The cached OAuth token; a new one when it is about to expire or was forgotten."""
         with self._token_lock:
             token = self._token
             expiring = token is None or token.expiry is None or \
                 token.expiry.replace(tzinfo=dt.timezone.utc) - dt.datetime.now(dt.timezone.utc) < TOKEN_MARGIN
-            if expiring or (renew and token is not None and token.access_token == stale):
-                self._token = token = self._credential.get_access_token()
+            if expiring:
+                try:
+                    self._token = token = self._credential.get_access_token()
+                except (google.auth.exceptions.GoogleAuthError, ValueError) as error:
+                    # No token, nothing sent: the token endpoint is down or the key was revoked.
+                    raise FcmUnavailable(f"no OAuth access token: {error}") from error
             return token.access_token
+
+    def _forget_token(self, stale: str) -> None:
+        """FCM refused ``stale``: the next send fetches a new one (unless another thread already has)."""
+        with self._token_lock:
+            if self._token is not None and self._token.access_token == stale:
+                self._token = None
 
     def _headers(self, access_token: str) -> list[str]:
         return [f"Authorization: Bearer {access_token}", "Content-Type: application/json; charset=UTF-8",
@@ -364,9 +374,14 @@ class FcmSender:
         while pending and attempt < self.max_attempts:
             try:
                 token = self._access_token()
-            except (google.auth.exceptions.GoogleAuthError, ValueError) as error:
-                # No token, nothing sent: the token endpoint is down or the key was revoked.
-                raise FcmUnavailable(f"no OAuth access token: {error}") from error
+            except FcmUnavailable as error:
+                if not any(o.status in ("sent", "invalid") for o in outcomes.values()):
+                    raise  # FCM has taken none of it: the whole batch can wait
+                # Some of the batch may be out already: only what is left fails (never sent twice).
+                for i in pending:
+                    outcomes[i] = Outcome(pushes[i].token, "failed", error=str(error)[:500])
+                not_the_devices += len(pending)
+                break
             replies = self._transport.post_all(self.url, self._headers(token), [bodies[i] for i in pending])
             retry, renew, wait = [], [], 0.0
             for i, reply in zip(pending, replies):
@@ -386,15 +401,15 @@ class FcmSender:
                     outcomes[i] = Outcome(push.token, "invalid", error=(reason or "")[:500])
                 else:
                     outcomes[i] = Outcome(push.token, "failed", error=(reason or "")[:500])
-                    not_the_devices += (verdict in ("retry", "renew", "gone") or reply.status == 0
-                                        or _about_us(reply))
-                if verdict == "invalid" and b"SENDER_ID_MISMATCH" in reply.body:
+                    not_the_devices += verdict in ("retry", "renew", "gone", "refused")
+                if verdict == "invalid" and (reason or "").startswith("SENDER_ID_MISMATCH"):
                     mismatched += 1
                 longest_wait = max(longest_wait, reply.retry_after)
             if renew:
                 # FCM said the access token is no good (revoked, or the clock is off): one new
-                # token and at once, for these only; a second 401 is a failure.
-                self._access_token(renew=True, stale=token)
+                # token and at once, for these only; a second 401 is a failure. (A new token
+                # that cannot be had is handled at the top of the loop.)
+                self._forget_token(token)
                 renewed = True
             if retry:
                 backoff = min(self.max_delay, self.base_delay * 2**attempt) * (0.5 + self._jitter() / 2)

@@ -58,6 +58,7 @@ class FcmServer:
         self.revoked: set[str] = set()
         self.revoke_new_tokens = False  # revoke each token as it is issued: every send is 401
         self.token_lifetime = 3600  # seconds, the token endpoint's expires_in
+        self.token_endpoint_down = False  # /token answers 503
         self.tries: Counter[str] = Counter()
         self._ids = itertools.count(1)
         self._token_ids = itertools.count(1)
@@ -87,6 +88,7 @@ class FcmServer:
             self.token_requests = 0
             self.revoke_new_tokens = False
             self.token_lifetime = 3600
+            self.token_endpoint_down = False
 
     def sent_to(self, token: str) -> list[dict[str, Any]]:
         return [m for m in self.messages if m["token"] == token]
@@ -126,6 +128,8 @@ class FcmServer:
                 self.token_requests += 1
                 if b"grant_type" not in raw or b"assertion" not in raw:
                     return 400, {"error": "invalid_grant"}, {}
+                if self.token_endpoint_down:
+                    return 503, {"error": "temporarily_unavailable"}, {}
                 token = f"{TOKEN_PREFIX}{next(self._token_ids)}"
                 self.issued.append(token)
                 if self.revoke_new_tokens:

@@ -274,3 +274,19 @@ def test_the_workers_sender_trusts_the_configured_ca_file(fcm_h2, fcm_ca, servic
     sender = jobs.sender_for(service_account, fcm_h2.url, str(fcm_ca.cert_file))
     assert sender.send([push("tok-1")])[0].status == "sent"
     assert {c.protocol for c in fcm_h2.connections} == {"h2"}
+
+
+def test_no_new_token_halfway_through_a_batch_fails_only_what_is_left_and_never_the_sent(fcm, service_account):
+    """Part of the batch is out when the token endpoint goes down: putting it all back would send those twice."""
+    def sleep(seconds: float) -> None:
+        fcm.token_endpoint_down = True  # during the backoff, as the next token is due
+
+    fcm.token_lifetime = 60  # inside the renewal margin: every attempt fetches a new token
+    sender = FcmSender(service_account, endpoint=fcm.url, sleep=sleep, jitter=lambda: 1.0, outage_batch=2)
+    try:
+        outcomes = sender.send([push("tok-1"), push("flaky-1")])
+    finally:
+        sender.close()
+    assert [o.status for o in outcomes] == ["sent", "failed"]
+    assert "no OAuth access token" in outcomes[1].error
+    assert [m["token"] for m in fcm.messages] == ["tok-1"]
