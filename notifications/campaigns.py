@@ -325,6 +325,16 @@ def fail_stale(session: Session, campaign_id: int, *, now: dt.datetime) -> int:
     ).rowcount
 
 
+def _push(campaign_id: int, message: dict[str, Any], token: str, platform: str, title: str, body: str, *,
+          collapse_key: str, notification_id: int | None = None) -> Push:
+    """The push as the app reads it: its data keys (campaign_id, notification_id, deep_link) are a contract."""
+    data = {"campaign_id": str(campaign_id), "notification_id": str(notification_id) if notification_id else None,
+            "deep_link": message.get("deep_link")}
+    return Push(token=token, platform=platform, title=title, body=body,
+                data={k: v for k, v in data.items() if v}, image_url=message.get("image_url"),
+                collapse_key=collapse_key)
+
+
 def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: Policy, limit: int = BATCH) -> Claimed:
     """Take up to ``limit`` due deliveries to send now; put off the quiet, skip the capped. Commit before sending.
 
@@ -375,13 +385,9 @@ def claim_due(session: Session, campaign_id: int, *, now: dt.datetime, policy: P
         _set(session, [row.id for row in take], status="claimed", claimed_at=now)
         claimed.extend(take)
     message = campaign.message
-    pushes = [
-        Push(token=row.token, platform=row.platform, title=row.title, body=row.body,
-             data={k: v for k, v in {"campaign_id": str(campaign_id), "notification_id": str(row.notification_id),
-                                     "deep_link": message.get("deep_link")}.items() if v},
-             image_url=message.get("image_url"), collapse_key=f"campaign-{campaign_id}")
-        for row in claimed
-    ]
+    pushes = [_push(campaign_id, message, row.token, row.platform, row.title, row.body,
+                    collapse_key=f"campaign-{campaign_id}", notification_id=row.notification_id)
+              for row in claimed]
     return Claimed(delivery_ids=[row.id for row in claimed], notification_ids=[row.notification_id for row in claimed],
                    pushes=pushes, more=more)
 
@@ -477,8 +483,7 @@ def test_send(session: Session, campaign: Campaign, *, member_id: int) -> list[P
         raise InvalidInput("no such member", field="member_id")
     title, body = localized(campaign.message, member.language)
     return [
-        Push(token=d.token, platform=d.platform, title=f"[TEST] {title}", body=body,
-             data={k: v for k, v in {"campaign_id": str(campaign.id), "deep_link": campaign.message.get("deep_link")}.items() if v},
-             image_url=campaign.message.get("image_url"), collapse_key=f"test-{campaign.id}")
+        _push(campaign.id, campaign.message, d.token, d.platform, f"[TEST] {title}", body,
+              collapse_key=f"test-{campaign.id}")
         for d in session.scalars(select(Device).where(Device.member_id == member_id).order_by(Device.id))
     ]
