@@ -16,6 +16,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from notifications.push import FcmUnavailable
 from wallet import errors as wallet_errors
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,12 @@ def _domain_error(error: wallet_errors.WalletError) -> tuple[dict[str, Any], int
     return error_body(status, error.message, errors), status, headers
 
 
+def _push_unavailable(error: FcmUnavailable) -> tuple[dict[str, Any], int, dict[str, str]]:
+    wait = max(60, round(error.retry_after))
+    message = f"push is unavailable right now, try again in a minute: {error}"
+    return error_body(503, message), 503, {"Retry-After": str(wait)}
+
+
 def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
     # The detail goes to the log for the engineer on call, never to the client.
     logger.exception("unhandled error", exc_info=error)
@@ -78,4 +85,5 @@ def _refuse_nul() -> tuple[dict[str, Any], int] | None:
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
     app.register_error_handler(wallet_errors.WalletError, _domain_error)
+    app.register_error_handler(FcmUnavailable, _push_unavailable)
     app.register_error_handler(Exception, _unexpected)

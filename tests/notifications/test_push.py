@@ -264,6 +264,7 @@ def test_a_test_send_while_push_is_unavailable_is_a_503_that_says_so(connection,
         sender.close()
     assert response.status_code == 503
     assert "push is unavailable right now" in response.json["message"] and "OAuth" in response.json["message"]
+    assert response.headers["Retry-After"] == "60"
     assert fcm.requests == []
 
 
