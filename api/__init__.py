@@ -1,6 +1,7 @@
 """The HTTP face of the program: the app factory, blueprints, schemas and auth.
 
-Blueprints are thin: parse, authorise, call one domain function, commit, serialise.
+Blueprints are thin: parse, authorise, call one domain function, serialise. The request
+commits once, after the view answers with success (``api.db``).
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from api import cli, db, errors, limits
+from api import cli, db, errors, limits, worker
+from api.auth import BEARER_SECURITY
 from api.errors import Api
 from api.views import accounts, admin, health, notifications, pos, rules, wallet
 from config import Settings, load_settings
-from wallet.db import make_engine, make_sessionmaker
+from infra.db import make_engine, make_sessionmaker
+from infra.resources import Resources
 
 API_DOCS = {
     "API_TITLE": "Partner Wallet",
@@ -44,7 +47,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     ``config`` may hold ``SETTINGS`` (a ``config.Settings``; default: read from the
     environment), ``ENGINE`` or ``SESSIONMAKER`` (tests bind these to their
-    connection), ``CLOCK`` (a callable returning the aware UTC now) and any Flask key.
+    connection), ``CLOCK`` (a callable returning the aware UTC now), ``PUSH_SENDER`` (a
+    sender in place of the one built from settings) and any Flask key.
     """
     config = dict(config or {})
     settings: Settings = config.pop("SETTINGS", None) or load_settings()
@@ -67,21 +71,23 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if clock is not None:
         app.extensions["clock"] = clock
-    if sender is not None:
-        app.extensions["push_sender"] = sender
+    app.extensions["resources"] = Resources(settings, {"push_sender": sender} if sender is not None else None)
     if factory is None:
         engine = engine or make_engine(settings.database_url)
-        factory = make_sessionmaker(engine)
+        factory = make_sessionmaker(engine, info=worker.session_info(settings))
     app.extensions["engine"] = engine
     db.init_app(app, factory)
+    worker.load_job_modules()  # so enqueue knows each job's attempts
 
-    api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."}})
+    api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."},
+                                "security": BEARER_SECURITY})
     api.register_converter(IdConverter, lambda _: {"type": "integer", "format": "int64", "minimum": 1})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
                 notifications.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
+    db.commit_views(app)
     errors.init_app(app)
     limits.init_app(app)
     cli.init_app(app)

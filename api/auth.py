@@ -20,7 +20,8 @@ from flask_smorest import abort
 
 from api.clock import now
 from api.db import get_session
-from wallet.accounts import Member, Role, User, get_active_user
+from wallet.members.accounts import get_active_user
+from wallet.members.models import Member, Role, User
 
 ALGORITHM = "HS256"
 # Phones' clocks drift; a token minted a few seconds "in the future" is still fine.
@@ -28,7 +29,9 @@ LEEWAY = dt.timedelta(seconds=30)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The spec's default for every operation; the few that need no sign-in say ``PUBLIC``.
 BEARER_SECURITY = [{"bearerAuth": []}]
+PUBLIC: list[dict[str, list[str]]] = []
 
 
 def issue_access_token(user: User, *, issued_at: dt.datetime) -> tuple[str, int]:

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Callable
 
 from flask import current_app
 
-from wallet.db import utcnow
-
-Clock = Callable[[], dt.datetime]
+from infra.clock import Clock, utcnow
 
 
 def now() -> dt.datetime:

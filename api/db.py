@@ -1,10 +1,23 @@
-"""The request's database session: opened on first use, closed (rolled back unless
-committed) when the request ends."""
+"""The request's database session and the one place a request commits.
+
+The session is opened on first use and closed when the request ends, which rolls back
+whatever was not committed. Every view is wrapped (``commit_views``): when it answers
+with a success status its work is committed once, and the jobs it enqueued are handed to
+the workers after that commit (``infra.jobs``); when it raises or answers with an error,
+nothing it wrote is kept, and its jobs are never started. A domain error that must keep
+its changes (``keeps_changes``: a reused refresh token revokes its family) is committed
+before it is answered. Views never call ``commit()``.
+"""
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Callable
+
 from flask import Flask, current_app, g
 from sqlalchemy.orm import Session, sessionmaker
+
+from infra.errors import DomainError
 
 
 def init_app(app: Flask, factory: sessionmaker[Session]) -> None:
@@ -16,6 +29,37 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["sessionmaker"]()
     return g.db_session
+
+
+def _commit() -> None:
+    session = g.get("db_session")
+    if session is not None:
+        session.commit()
+
+
+def _committing(view: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            response = current_app.make_response(view(*args, **kwargs))
+        except DomainError as error:
+            if error.keeps_changes:
+                _commit()
+            raise
+        if response.status_code < 400:
+            # Inside the view's call, so a failure to commit (a constraint checked at commit)
+            # is answered by the error handlers like any other error.
+            _commit()
+        return response
+
+    return wrapper
+
+
+def commit_views(app: Flask) -> None:
+    """Wrap every registered view; call after the blueprints are registered."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = _committing(view)
 
 
 def _close(_exc: BaseException | None) -> None:

@@ -16,17 +16,18 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
-from notifications.push import FcmUnavailable
-from wallet import errors as wallet_errors
+from infra import errors as kinds
 
 logger = logging.getLogger(__name__)
 
-# Most specific first: the first class an error is an instance of decides.
-DOMAIN_STATUS: tuple[tuple[type[wallet_errors.WalletError], int], ...] = (
-    (wallet_errors.AuthenticationFailed, 401),
-    (wallet_errors.NotFound, 404),
-    (wallet_errors.Conflict, 409),
-    (wallet_errors.InvalidInput, 422),
+# By kind (``infra.errors``), not by each error: a new domain error needs no line here.
+# Most specific first: the first kind an error is an instance of decides.
+DOMAIN_STATUS: tuple[tuple[type[kinds.DomainError], int], ...] = (
+    (kinds.AuthenticationFailed, 401),
+    (kinds.NotFound, 404),
+    (kinds.Conflict, 409),
+    (kinds.InvalidInput, 422),
+    (kinds.Unavailable, 503),
 )
 
 
@@ -56,17 +57,15 @@ def error_body(status: int, message: str, errors: dict[str, Any] | None = None) 
     return body
 
 
-def _domain_error(error: wallet_errors.WalletError) -> tuple[dict[str, Any], int, dict[str, str]]:
+def _domain_error(error: kinds.DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
     status = next((code for cls, code in DOMAIN_STATUS if isinstance(error, cls)), 400)
+    if isinstance(error, kinds.Unavailable):
+        wait = max(60, round(error.retry_after))
+        message = f"{error.service} is unavailable right now, try again in a minute: {error.message}"
+        return error_body(503, message), 503, {"Retry-After": str(wait)}
     errors = {"json": {error.field: [error.message]}} if error.field else None
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return error_body(status, error.message, errors), status, headers
-
-
-def _push_unavailable(error: FcmUnavailable) -> tuple[dict[str, Any], int, dict[str, str]]:
-    wait = max(60, round(error.retry_after))
-    message = f"push is unavailable right now, try again in a minute: {error}"
-    return error_body(503, message), 503, {"Retry-After": str(wait)}
 
 
 def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
@@ -84,6 +83,5 @@ def _refuse_nul() -> tuple[dict[str, Any], int] | None:
 
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_nul)
-    app.register_error_handler(wallet_errors.WalletError, _domain_error)
-    app.register_error_handler(FcmUnavailable, _push_unavailable)
+    app.register_error_handler(kinds.DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected)

@@ -1,8 +1,8 @@
-"""``Idempotency-Key`` for value-moving POSTs, and the commit that goes with it.
+"""``Idempotency-Key`` for value-moving POSTs.
 
-A view wrapped by ``value_moving`` does not commit itself. The wrapper runs it;
-on success it stores the response under the caller's key (if one was sent) and
-commits both together. A retry with the same key and body gets the stored response
+A view wrapped by ``value_moving`` runs once per key: on success the wrapper stores the
+response under the caller's key (if one was sent) in the request's transaction, so the
+request's one commit (``api.db``) keeps both or neither. A retry with the same key and body gets the stored response
 without running the view again; with another body, 409.
 """
 
@@ -19,8 +19,8 @@ from flask_smorest import abort
 from api.auth import current_user
 from api.clock import now
 from api.db import get_session
-from wallet import idempotency
-from wallet.errors import IdempotencyConflict
+from infra import idempotency
+from infra.errors import IdempotencyConflict
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -40,7 +40,7 @@ def _replay(record: idempotency.IdempotencyRecord) -> Response:
 
 
 def value_moving(view: F) -> F:
-    """Run ``view`` once per key; commit its work together with the stored response.
+    """Run ``view`` once per key; store its response with its work.
 
     Wrap outside ``@blp.response`` so the stored body is what the client received.
     """
@@ -72,7 +72,6 @@ def value_moving(view: F) -> F:
                 if record is None:
                     raise
                 return _replay(record)
-        session.commit()
         return response
 
     return wrapper  # type: ignore[return-value]

@@ -18,13 +18,14 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Every module that declares tables. A model module missing here is invisible to
 # autogenerate, and the test that compares migrations with the models catches that.
 MODEL_MODULES = (
-    "wallet.accounts",
-    "wallet.refresh_tokens",
-    "wallet.ledger",
-    "wallet.tiers",
-    "wallet.rules",
-    "wallet.purchases",
-    "wallet.idempotency",
+    "infra.idempotency",
+    "infra.jobs.models",
+    "wallet.members.models",
+    "wallet.members.refresh_tokens",
+    "wallet.ledger.models",
+    "wallet.earning.tiers",
+    "wallet.earning.rules",
+    "wallet.earning.purchases",
     "notifications.devices",
     "notifications.segments",
     "notifications.inbox",
@@ -33,7 +34,7 @@ MODEL_MODULES = (
 
 
 def target_metadata() -> MetaData:
-    from wallet.db import Base
+    from infra.db import Base
 
     for name in MODEL_MODULES:
         importlib.import_module(name)

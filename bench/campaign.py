@@ -37,16 +37,18 @@ sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/wallet.py must not hid
 from alembic import command  # noqa: E402
 from cryptography.hazmat.primitives import serialization  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+from fcm_stub import NginxFcm  # noqa: E402
+from harness import machine_cpu  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 
 from api.migrate import alembic_config  # noqa: E402
-from fcm_stub import NginxFcm  # noqa: E402
-from harness import machine_cpu  # noqa: E402
-from notifications import campaigns, jobs, segments  # noqa: E402
+from infra.clock import utcnow  # noqa: E402
+from infra.db import make_engine, make_sessionmaker  # noqa: E402
+from notifications import campaigns, fanout, jobs, segments  # noqa: E402
 from notifications.campaigns import Delivery  # noqa: E402
+from notifications.policy import Policy  # noqa: E402
 from notifications.push import FcmSender  # noqa: E402
-from wallet.db import make_engine, make_sessionmaker, utcnow  # noqa: E402
-from wallet.passwords import hash_password  # noqa: E402
+from wallet.members.passwords import hash_password  # noqa: E402
 
 ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 URL = "postgresql+psycopg://postgres@127.0.0.1:5432/bench_campaign"
@@ -98,7 +100,7 @@ def service_account(base_url: str) -> str:
 
 
 # No quiet hours and no cap: measure the pipeline, not the policy.
-POLICY = campaigns.Policy(quiet_start=0, quiet_end=0, cap=10**9)
+POLICY = Policy(quiet_start=0, quiet_end=0, cap=10**9)
 
 
 def _timed(steps: dict[str, float], name: str, function: Any) -> Any:
@@ -121,7 +123,7 @@ def _send_in_process(campaign_id: int, account: str, url: str, ca_file: str,
     for name, module, attribute in (("target", campaigns, "target_next"), ("claim", campaigns, "claim_due"),
                                     ("record", campaigns, "record"), ("send", sender, "send")):
         setattr(module, attribute, _timed(steps, name, getattr(module, attribute)))
-    targeted = campaigns.target_next
+    targeted = fanout.target_next
 
     def target_next(*args: Any, **kwargs: Any) -> str:
         outcome = targeted(*args, **kwargs)
@@ -129,7 +131,7 @@ def _send_in_process(campaign_id: int, account: str, url: str, ca_file: str,
             steps["last_chunk_at"] = time.time()
         return outcome
 
-    campaigns.target_next = target_next  # type: ignore[assignment]
+    fanout.target_next = target_next  # type: ignore[assignment]
     jobs.run_campaign(factory, campaign_id, clock=utcnow, sender=sender, policy=POLICY)
     return steps
 

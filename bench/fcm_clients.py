@@ -30,10 +30,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.append(str(ROOT / "bench"))  # after ROOT: bench/wallet.py must not hide the wallet package
 
 import firebase_admin  # noqa: E402
-from firebase_admin import credentials, messaging  # noqa: E402
-
 from campaign import service_account  # noqa: E402
 from fcm_stub import NginxFcm  # noqa: E402
+from firebase_admin import credentials, messaging  # noqa: E402
+
 from notifications.push import FcmSender, Push, build_message  # noqa: E402
 
 PORT = 8444

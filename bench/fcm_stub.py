@@ -22,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-
 from harness import children, ensure_tool, port_in_use, proc_cpu
 
 CONF = """\

@@ -133,8 +133,8 @@ def seed(database_url: str, count: int) -> None:
     """``count`` partners besides the benchmark's own, inserted directly (argon2 once, not per row)."""
     import psycopg
 
-    from wallet import member_numbers
-    from wallet.passwords import hash_password
+    from wallet.members import numbers as member_numbers
+    from wallet.members.passwords import hash_password
 
     with psycopg.connect(database_url, connect_timeout=5) as conn:
         have = conn.execute(

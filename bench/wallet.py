@@ -207,7 +207,7 @@ def recreate_database(database_url: str) -> None:
 
 def member_numbers_for(count: int) -> list[str]:
     """``count`` distinct valid member numbers (10 digits, no leading zero, + Damm), reproducibly."""
-    from wallet import member_numbers
+    from wallet.members import numbers as member_numbers
 
     rng = random.Random(20261123)
     seen: set[str] = set()
@@ -317,7 +317,7 @@ def check_invariants(database_url: str) -> dict[str, int]:
 def seed(database_url: str, env: dict[str, str]) -> dict[str, Any]:
     import psycopg
 
-    from wallet.passwords import hash_password
+    from wallet.members.passwords import hash_password
 
     recreate_database(database_url)
     migrate(env)

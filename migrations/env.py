@@ -6,7 +6,7 @@ from alembic import context
 
 from api.migrate import target_metadata
 from config import load_settings
-from wallet.db import make_engine
+from infra.db import make_engine
 
 config = context.config
 

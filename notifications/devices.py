@@ -12,8 +12,8 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.db import Base
-from wallet.errors import NotFound
+from infra.db import Base
+from notifications.errors import NotFound
 
 PLATFORMS = ("android", "ios", "web")
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from wallet.errors import Conflict, InvalidInput, NotFound, WalletError
+from infra.errors import Conflict, DomainError, InvalidInput, NotFound, Unavailable
 
-NotificationError = WalletError
-
-__all__ = ["Conflict", "InvalidInput", "NotFound", "NotificationError", "InvalidSegmentRules"]
+__all__ = ["NotificationError", "NotFound", "Conflict", "InvalidInput", "InvalidSegmentRules", "PushUnavailable"]
 
 
-class InvalidSegmentRules(InvalidInput):
+class NotificationError(DomainError):
+    """Base of the notifications' own errors."""
+
+
+class InvalidSegmentRules(NotificationError, InvalidInput):
     def __init__(self, message: str) -> None:
         super().__init__(message, field="rules")
+
+
+class PushUnavailable(NotificationError, Unavailable):
+    """FCM cannot take pushes now (down, unreachable, refusing our credentials): the caller
+    pauses rather than marking devices failed; a request that needed it answers 503."""
+
+    service = "push"

@@ -7,8 +7,8 @@ import datetime as dt
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.db import Base
-from wallet.errors import NotFound
+from infra.db import Base
+from notifications.errors import NotFound
 
 
 class Notification(Base):

@@ -1,18 +1,24 @@
-"""Campaign fan-out as a job: in-process by default, on a Celery worker when ``REDIS_URL`` is set.
+"""Campaign fan-out as a job (``campaigns.send``), and the push sender it uses.
 
 The job takes a session factory, not a session: it commits after each step (see
-``notifications.campaigns``) so that it can stop anywhere and be run again.
+``notifications.fanout``) so that it can stop anywhere and be run again. Pushes put off
+by quiet hours bring the job back when they fall due (``Again``); so does an FCM outage,
+when its pause ends.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from notifications import campaigns
+from infra.jobs import Again, JobContext, job
+from infra.resources import Resources
+from notifications import campaigns, fanout
+from notifications.policy import Policy
 from notifications.push import FcmSender, FcmUnavailable, Outcome, Push
 
 logger = logging.getLogger(__name__)
@@ -31,38 +37,38 @@ class LogSender:
         return [Outcome(p.token, "failed", error="push is not configured (no FCM_CREDENTIALS)") for p in pushes]
 
 
-_senders: dict[tuple[str | None, str | None, str | None], Any] = {}
+def build_sender(settings: Any) -> Any:
+    """FCM when a service account is configured; otherwise the inbox and the log only."""
+    if settings.fcm_credentials:
+        return FcmSender(settings.fcm_credentials, endpoint=settings.fcm_endpoint, ca_file=settings.fcm_ca_file)
+    return LogSender()
 
 
-def sender_for(credentials_json: str | None, endpoint: str | None, ca_file: str | None = None) -> Any:
-    """One sender per process and configuration, built on first use."""
-    key = (credentials_json, endpoint, ca_file)
-    if key not in _senders:
-        _senders[key] = (FcmSender(credentials_json, endpoint=endpoint, ca_file=ca_file) if credentials_json
-                         else LogSender())
-    return _senders[key]
+def push_sender(resources: Resources) -> Any:
+    """The process's push sender, built on first use."""
+    return resources.get("push_sender", build_sender)
 
 
 def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clock, sender: Any,
-                 policy: campaigns.Policy, batch: int = campaigns.BATCH) -> dict[str, int]:
+                 policy: Policy, batch: int = fanout.BATCH, stopping: threading.Event | None = None) -> dict[str, int]:
     """Target a chunk, send what is due, again, committing each step. Safe to run twice or at once.
 
     Several workers on one campaign take turns: whoever finds the targeting lock free
     targets the next chunk while the others send; a worker with nothing to send waits
-    for that lock rather than leaving early.
+    for that lock rather than leaving early. ``stopping`` set: it stops between batches.
     """
     with factory() as session:
-        campaigns.fail_stale(session, campaign_id, now=clock())
+        fanout.fail_stale(session, campaign_id, now=clock())
         session.commit()
     targeting: str = "targeted"
     claimed_any = True
-    while True:
+    while stopping is None or not stopping.is_set():
         if targeting != "done":
             with factory() as session:
-                targeting = campaigns.target_next(session, campaign_id, now=clock(), wait=not claimed_any)
+                targeting = fanout.target_next(session, campaign_id, now=clock(), wait=not claimed_any)
                 session.commit()
         with factory() as session:
-            claimed = campaigns.claim_due(session, campaign_id, now=clock(), policy=policy, limit=batch)
+            claimed = fanout.claim_due(session, campaign_id, now=clock(), policy=policy, limit=batch)
             session.commit()
         claimed_any = bool(claimed.pushes) or claimed.more
         if not claimed.pushes:
@@ -77,15 +83,15 @@ def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clo
             # (next_due), in-process the tick does.
             pause = max(OUTAGE_PAUSE, dt.timedelta(seconds=min(outage.retry_after, MAX_PAUSE.total_seconds())))
             with factory() as session:
-                campaigns.release(session, campaign_id, claimed, until=clock() + pause)
+                fanout.release(session, campaign_id, claimed, until=clock() + pause)
                 session.commit()
             logger.warning("campaign %s: paused for %s, FCM unavailable: %s", campaign_id, pause, outage)
             break
         with factory() as session:
-            campaigns.record(session, claimed, outcomes, now=clock())
+            fanout.record(session, claimed, outcomes, now=clock())
             session.commit()
     with factory() as session:
-        campaigns.finish_if_done(session, campaign_id, now=clock())
+        fanout.finish_if_done(session, campaign_id, now=clock())
         session.commit()
         return campaigns.stats(session, campaign_id)
 
@@ -93,10 +99,10 @@ def run_campaign(factory: sessionmaker[Session], campaign_id: int, *, clock: Clo
 def next_due(factory: sessionmaker[Session], campaign_id: int) -> dt.datetime | None:
     """When the campaign's next put-off delivery falls due (None when nothing waits)."""
     with factory() as session:
-        return campaigns.next_due(session, campaign_id)
+        return fanout.next_due(session, campaign_id)
 
 
-def run_due(factory: sessionmaker[Session], *, clock: Clock, sender: Any, policy: campaigns.Policy) -> list[int]:
+def run_due(factory: sessionmaker[Session], *, clock: Clock, sender: Any, policy: Policy) -> list[int]:
     """Work on every campaign that is due or still sending (the tick a scheduler calls every minute)."""
     with factory() as session:
         due = campaigns.due_campaigns(session, clock())
@@ -107,3 +113,14 @@ def run_due(factory: sessionmaker[Session], *, clock: Clock, sender: Any, policy
             # One broken campaign must not hold back the others; it is tried again next tick.
             logger.exception("campaign %s: fan-out failed; the next tick tries again", campaign_id)
     return due
+
+
+@job(campaigns.SEND_JOB)
+def send_campaign(ctx: JobContext, *, campaign_id: int) -> Again | None:
+    """Send what is due of the campaign; come back when put-off pushes fall due or a pause ends."""
+    run_campaign(ctx.factory, campaign_id, clock=ctx.clock, sender=push_sender(ctx.resources),
+                 policy=Policy.from_settings(ctx.settings), stopping=ctx.stopping)
+    if ctx.stopping.is_set():
+        return Again(ctx.clock())  # asked to stop between batches: the next worker goes on
+    later = next_due(ctx.factory, campaign_id)
+    return Again(later) if later is not None else None

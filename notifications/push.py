@@ -15,8 +15,8 @@ token (``credentials.Certificate``), and it builds, checks and encodes every mes
 the HTTP: both of its send paths (``send_each``: requests on 500 threads; the
 ``_async`` variants: httpx and h2 in pure Python) cost about 1.1 ms of CPU per message,
 which caps one 2-core worker near 1,800 messages/s against FCM's quota of 10,000/s
-(``bench/README.md``). libcurl (pycurl) multiplexes the same requests over HTTP/2 for
-about 20 µs each. FCM v1 has no batch endpoint, so it is one request per message either
+(``bench/README.md``). libcurl (pycurl, ``infra.http2``) multiplexes the same requests
+over HTTP/2 for about 20 µs each. FCM v1 has no batch endpoint, so it is one request per message either
 way.
 
 UNAVAILABLE, INTERNAL, quota and deadline errors and broken connections are retried
@@ -30,11 +30,8 @@ from the service account's ``token_uri``. Both point at a local server in the te
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
-import io
 import json
 import logging
-import os
 import random
 import threading
 import time
@@ -43,11 +40,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-import certifi
 import firebase_admin
 import google.auth.exceptions
-import pycurl
 from firebase_admin import credentials, messaging
+
+from infra.http2 import SET_UP_WRONG, CurlTransport, Reply
+from notifications.errors import PushUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +108,7 @@ def encode(push: Push) -> bytes:
     return b'{"message":' + str(build_message(push)).encode() + b"}"
 
 
-class FcmUnavailable(Exception):
+class FcmUnavailable(PushUnavailable):
     """A whole batch failed for reasons that are FCM's or ours, not the devices': FCM down or
     overloaded past every retry, unreachable, refusing our credentials or certificate, no
     OAuth token to be had, or every token "of another sender" (our service account belongs to
@@ -118,29 +116,7 @@ class FcmUnavailable(Exception):
     put the batch back and pause, not mark a million deliveries failed."""
 
     def __init__(self, message: str, retry_after: float = 0.0) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after  # seconds FCM asked us to stay away, when it said
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What came back for one request: an HTTP answer, or ``status`` 0 and curl's error when none did."""
-
-    status: int
-    body: bytes = b""
-    retry_after: float = 0.0
-    transport_error: str | None = None
-    transport_code: int = 0  # libcurl's CURLcode when no answer came
-
-
-# No answer because of how we are set up (the certificate, the CA bundle, the URL), not
-# because of the network: trying again in a second cannot help, and must not go on for a
-# million pushes. The rest (refused, reset, timed out) may well pass a moment later.
-_SET_UP_WRONG = frozenset({
-    pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CERTPROBLEM, pycurl.E_SSL_CACERT_BADFILE,
-    pycurl.E_SSL_ISSUER_ERROR, pycurl.E_SSL_PINNEDPUBKEYNOTMATCH, pycurl.E_SSL_INVALIDCERTSTATUS,
-    pycurl.E_UNSUPPORTED_PROTOCOL, pycurl.E_URL_MALFORMAT,
-})
+        super().__init__(message, retry_after=retry_after)  # seconds FCM asked us to stay away, when it said
 
 
 # refused: failed for our reasons, not the device's (certificate, URL, project, credentials);
@@ -156,7 +132,7 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
     if reply.status == 200:
         return "sent", None
     if reply.status == 0:
-        return ("refused" if reply.transport_code in _SET_UP_WRONG else "retry"), reply.transport_error
+        return ("refused" if reply.transport_code in SET_UP_WRONG else "retry"), reply.transport_error
     try:
         error = json.loads(reply.body)["error"]
         status, message = str(error.get("status", "")), str(error.get("message", ""))
@@ -177,128 +153,6 @@ def judge(reply: Reply) -> tuple[Verdict, str | None]:
         # with the FCM API off, 404 for a wrong project), not the device.
         return "refused", reason
     return "failed", reason
-
-
-def _retry_after(value: str, now: float) -> float:
-    """Seconds from a Retry-After header: a number of seconds or an HTTP date."""
-    try:
-        seconds = float(value)
-        return seconds if seconds > 0 else 0.0  # also NaN -> 0
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return 0.0
-        return max(when.timestamp() - now, 0.0) if when.tzinfo else 0.0
-
-
-class CurlTransport:
-    """POSTs many bodies at once on one libcurl multi handle: HTTP/2 streams over a few TLS
-    connections to Google (HTTP/1.1 on a few keep-alive connections to a plain-http test server).
-
-    A multi handle and its connections belong to one thread of one process, so each thread
-    gets its own (a Celery prefork child must not reuse the parent's sockets).
-    """
-
-    def __init__(self, *, ca_file: str | None = None, timeout: float = 30.0, connect_timeout: float = 10.0,
-                 max_connections: int = 16) -> None:
-        self.ca_file = ca_file or certifi.where()
-        self.timeout, self.connect_timeout, self.max_connections = timeout, connect_timeout, max_connections
-        self._local = threading.local()
-        self._all: list[pycurl.CurlMulti] = []
-        self._closed: set[pycurl.CurlMulti] = set()
-        self._lock = threading.Lock()
-
-    def _state(self) -> tuple[pycurl.CurlMulti, list[pycurl.Curl]]:
-        state = getattr(self._local, "state", None)
-        if state is None or state[0] != os.getpid() or state[1] in self._closed:
-            multi = pycurl.CurlMulti()
-            multi.setopt(pycurl.M_PIPELINING, pycurl.PIPE_MULTIPLEX)
-            multi.setopt(pycurl.M_MAX_HOST_CONNECTIONS, self.max_connections)
-            with self._lock:
-                self._all.append(multi)
-            state = self._local.state = (os.getpid(), multi, [])
-        return state[1], state[2]
-
-    def _handle(self, url: str, headers: list[str]) -> pycurl.Curl:
-        c = pycurl.Curl()
-        c.setopt(pycurl.URL, url)
-        c.setopt(pycurl.POST, 1)
-        c.setopt(pycurl.HTTPHEADER, headers)
-        c.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_2TLS)
-        c.setopt(pycurl.PIPEWAIT, 1)  # wait to multiplex on an open connection rather than open 500
-        c.setopt(pycurl.CAINFO, self.ca_file)
-        c.setopt(pycurl.NOSIGNAL, 1)
-        c.setopt(pycurl.TIMEOUT_MS, int(self.timeout * 1000))
-        c.setopt(pycurl.CONNECTTIMEOUT_MS, int(self.connect_timeout * 1000))
-        c.setopt(pycurl.TCP_KEEPALIVE, 1)
-        c.setopt(pycurl.PROTOCOLS, pycurl.PROTO_HTTP | pycurl.PROTO_HTTPS)
-        c.setopt(pycurl.MAXFILESIZE, 1 << 20)  # FCM answers in bytes; anything near this is not FCM
-        return c
-
-    def post_all(self, url: str, headers: list[str], bodies: list[bytes]) -> list[Reply]:
-        multi, idle = self._state()
-        replies: list[Reply | None] = [None] * len(bodies)
-        running: dict[pycurl.Curl, tuple[int, io.BytesIO, list[bytes]]] = {}
-        try:
-            for i, body in enumerate(bodies):
-                c = idle.pop() if idle else self._handle(url, headers)
-                c.setopt(pycurl.URL, url)
-                c.setopt(pycurl.HTTPHEADER, headers)
-                out, head = io.BytesIO(), []
-                c.setopt(pycurl.POSTFIELDS, body)
-                c.setopt(pycurl.WRITEDATA, out)
-                c.setopt(pycurl.HEADERFUNCTION, head.append)
-                multi.add_handle(c)
-                running[c] = (i, out, head)
-            while running:
-                while multi.perform()[0] == pycurl.E_CALL_MULTI_PERFORM:
-                    pass
-                while True:
-                    queued, done, failed = multi.info_read()
-                    now = time.time()
-                    for c in done:
-                        i, out, head = running.pop(c)
-                        replies[i] = Reply(c.getinfo(pycurl.RESPONSE_CODE), out.getvalue(), _header_retry_after(head, now))
-                        multi.remove_handle(c)
-                        idle.append(c)
-                    for c, code, message in failed:
-                        i, _, _ = running.pop(c)
-                        replies[i] = Reply(0, transport_error=message or "no answer", transport_code=code)
-                        multi.remove_handle(c)
-                        c.close()  # its connection may be in any state; start the next request afresh
-                    if not queued:
-                        break
-                if running:
-                    wait = multi.timeout()
-                    # -1: libcurl set no timer; it may still have requests waiting for a connection
-                    # that only perform() moves on, so never sleep long on the sockets alone.
-                    seconds = 0.01 if wait < 0 else min(wait / 1000, 0.1)
-                    if any(multi.fdset()):
-                        multi.select(seconds)
-                    else:
-                        time.sleep(seconds)  # select() on no sockets returns at once: do not spin
-        finally:
-            for c in running:  # only when something above raised: leave the multi handle clean
-                multi.remove_handle(c)
-                c.close()
-        return [r if r is not None else Reply(0, transport_error="no answer") for r in replies]
-
-    def close(self) -> None:
-        """Close every thread's connections; only once no thread is sending any more. A later
-        send opens new ones."""
-        with self._lock:
-            for multi in self._all:
-                multi.close()
-                self._closed.add(multi)
-            self._all.clear()
-
-
-def _header_retry_after(lines: list[bytes], now: float) -> float:
-    for line in lines:
-        if line[:12].lower() == b"retry-after:":
-            return _retry_after(line[12:].decode("latin-1").strip(), now)
-    return 0.0
 
 
 class FcmSender:

@@ -13,17 +13,18 @@ into Python. Relative dates ("within 30 days") are taken from the ``now`` given.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, Callable
 
-from sqlalchemy import ColumnElement, ForeignKey, JSON, String, and_, exists, false, func, or_, select, true
+from sqlalchemy import JSON, ColumnElement, ForeignKey, String, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from infra.db import Base
 from notifications.devices import Device
 from notifications.errors import InvalidSegmentRules, NotFound
-from wallet.accounts import Member, User
-from wallet.db import Base
+from wallet.earning.purchases import Purchase, PurchaseLine
 from wallet.ledger import LedgerAccount, LedgerTransaction
-from wallet.purchases import Purchase, PurchaseLine
+from wallet.members.models import Member, User
 
 MAX_DEPTH = 4
 MAX_CONDITIONS = 50
@@ -169,7 +170,13 @@ def members_query(rules: Any, now: dt.datetime):  # type: ignore[no-untyped-def]
     )
 
 
+MAX_RULES_CHARS = 20_000
+
+
 def create(session: Session, *, name: str, rules: dict[str, Any], created_by_user_id: int, now: dt.datetime) -> Segment:
+    """Raises ``InvalidSegmentRules`` naming what is wrong with the rules."""
+    if len(json.dumps(rules)) > MAX_RULES_CHARS:
+        raise InvalidSegmentRules(f"rules are too long: at most {MAX_RULES_CHARS:,} characters")
     compile_rules(rules, now)  # refuse bad rules now, not at send time
     segment = Segment(name=name.strip(), rules=rules, created_by_user_id=created_by_user_id, created_at=now)
     session.add(segment)
@@ -184,8 +191,9 @@ def get(session: Session, segment_id: int) -> Segment:
     return segment
 
 
-def preview(session: Session, segment: Segment, *, now: dt.datetime, sample: int = 10) -> tuple[int, list[Member]]:
-    """How many members the segment holds now, and the first few."""
+def preview(session: Session, segment_id: int, *, now: dt.datetime, sample: int = 10) -> tuple[int, list[Member]]:
+    """How many members the segment holds now, and the first few. Raises ``NotFound``."""
+    segment = get(session, segment_id)
     query = members_query(segment.rules, now)
     count = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     ids = session.scalars(query.limit(sample)).all()

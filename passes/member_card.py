@@ -26,18 +26,19 @@ from dataclasses import dataclass
 import qrcode
 import qrcode.image.svg
 
+from infra.errors import InvalidInput
+
 SCHEME = "PW1"
 WINDOW_SECONDS = 60
 VALID_WINDOWS = 3  # the window itself and up to three after it
 EARLY_WINDOWS = 1
 
 
-class CardError(Exception):
+class CardError(InvalidInput):
     """A payload the till must refuse; ``message`` is what the cashier reads."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(message, field="qr_payload")
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from api import create_app
+from api import create_app, worker
 from api.migrate import alembic_config
 from config import Settings
-from wallet import accounts
-from wallet.db import make_engine, make_sessionmaker
+from infra.db import make_engine, make_sessionmaker
+from infra.jobs import runner
+from wallet.members import accounts
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 START = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
@@ -167,6 +168,11 @@ def build_app(connection: Connection, settings: Settings, clock: Clock, **extra:
 def app(connection: Connection, settings: Settings, clock: Clock) -> Flask:
     """The application, on the test's connection and clock."""
     return build_app(connection, settings, clock)
+
+
+def work(app: Flask, **kwargs: Any) -> int:
+    """Run the jobs that are due now, in this thread, as the worker would; returns how many ran."""
+    return runner.run_due(worker.job_context(app), **kwargs)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.pool import NullPool
 
 from api.migrate import alembic_config, target_metadata
-from wallet.db import make_engine
+from infra.db import make_engine
 
 
 def test_the_migrated_database_matches_the_models(engine):

@@ -1,66 +1,48 @@
-"""What can go wrong in the domain, in words a user can read.
+"""What can go wrong with members, points and rewards, in words a user can read.
 
-Each error may name the input ``field`` it is about, so the API can put it under
-that field in its error body. Only ``api/errors.py`` turns these into HTTP.
+Each error is a ``WalletError`` and one of the kinds in ``infra.errors`` (not found,
+conflict, invalid input, authentication); ``api/errors.py`` maps the kinds to HTTP.
 """
 
 from __future__ import annotations
 
+from infra.errors import AuthenticationFailed, Conflict, DomainError, IdempotencyConflict, InvalidInput, NotFound
 
-class WalletError(Exception):
-    """Base of every domain error."""
-
-    message = "the request cannot be carried out"
-
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
-        self.message = message or self.message
-        self.field = field
-        super().__init__(self.message)
+__all__ = [
+    "WalletError", "NotFound", "Conflict", "InvalidInput", "AuthenticationFailed", "EmailTaken",
+    "InvalidCredentials", "InvalidRefreshToken", "RefreshTokenReused", "IdempotencyConflict",
+    "InsufficientPoints", "AlreadyReversed",
+]
 
 
-class NotFound(WalletError):
-    message = "not found"
+class WalletError(DomainError):
+    """Base of the wallet's own errors."""
 
 
-class Conflict(WalletError):
-    message = "conflicts with the current state"
-
-
-class InvalidInput(WalletError):
-    """Well-formed input the domain refuses (an unknown store, an invite code that does not check)."""
-
-    message = "invalid input"
-
-
-class EmailTaken(Conflict):
+class EmailTaken(WalletError, Conflict):
     message = "an account with this email already exists"
 
     def __init__(self) -> None:
         super().__init__(field="email")
 
 
-class AuthenticationFailed(WalletError):
+class InvalidCredentials(WalletError, AuthenticationFailed):
     message = "email or password is wrong"
 
 
-class InvalidRefreshToken(AuthenticationFailed):
+class InvalidRefreshToken(WalletError, AuthenticationFailed):
     message = "the refresh token is unknown, expired or revoked"
 
 
 class RefreshTokenReused(InvalidRefreshToken):
-    """A spent refresh token came back: someone holds a copy. Its whole family is revoked.
-
-    The revocation must be committed although the request fails.
-    """
+    """A spent refresh token came back: someone holds a copy. Its whole family is revoked,
+    and the revocation is committed although the request fails."""
 
     message = "the refresh token was already used; every session it belongs to is signed out"
+    keeps_changes = True
 
 
-class IdempotencyConflict(Conflict):
-    message = "this idempotency key was already used for a different request"
-
-
-class InsufficientPoints(Conflict):
+class InsufficientPoints(WalletError, Conflict):
     message = "not enough points"
 
     def __init__(self, *, needed: int, balance: int) -> None:
@@ -69,5 +51,5 @@ class InsufficientPoints(Conflict):
         self.balance = balance
 
 
-class AlreadyReversed(Conflict):
+class AlreadyReversed(WalletError, Conflict):
     message = "this was already reversed"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas.fields import Country, Currency, Email, Id, Language, Name, Password, Phone, StrictBoolean, Timezone
-from wallet import member_numbers
-from wallet.accounts import STAFF_ROLES
+from wallet.members import numbers as member_numbers
+from wallet.members.models import STAFF_ROLES
 
 
 class RegisterSchema(Schema):

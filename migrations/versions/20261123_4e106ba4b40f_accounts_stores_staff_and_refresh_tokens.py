@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = '4e106ba4b40f'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('city', sa.String(length=120), nullable=True),
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_stores'))
     )
     op.create_table('users',
@@ -38,8 +38,8 @@ def upgrade() -> None:
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('store_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('is_active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_login_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_login_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("(role = 'cashier') = (store_id IS NOT NULL)", name=op.f('ck_users_cashier_has_store')),
     sa.CheckConstraint("role IN ('partner', 'cashier', 'marketer', 'admin')", name=op.f('ck_users_role_known')),
     sa.ForeignKeyConstraint(['store_id'], ['stores.id'], name=op.f('fk_users_store_id_stores'), ondelete='RESTRICT'),
@@ -61,7 +61,7 @@ def upgrade() -> None:
     sa.Column('marketing_opt_in', sa.Boolean(), nullable=False),
     sa.Column('tier', sa.String(length=32), nullable=False),
     sa.Column('referred_by_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['referred_by_id'], ['members.id'], name=op.f('fk_members_referred_by_id_members'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_members_user_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_members')),
@@ -76,10 +76,10 @@ def upgrade() -> None:
     sa.Column('user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('family_id', sa.String(length=36), nullable=False),
     sa.Column('token_hash', sa.String(length=64), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('used_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('revoked_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('revoked_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_refresh_tokens_user_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_refresh_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_refresh_tokens_token_hash'))

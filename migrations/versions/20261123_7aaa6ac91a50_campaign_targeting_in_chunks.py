@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = '7aaa6ac91a50'
@@ -22,7 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
         batch_op.add_column(sa.Column('targeted_through', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), server_default='0', nullable=False))
-        batch_op.add_column(sa.Column('targeted_at', wallet.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('targeted_at', infra.db.UTCDateTime(timezone=True), nullable=True))
     # Campaigns started before this were targeted whole, in one go.
     op.execute("UPDATE campaigns SET targeted_at = started_at WHERE started_at IS NOT NULL")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = 'b029cbe33e77'
@@ -21,7 +21,7 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table('campaigns', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('paused_until', wallet.db.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('paused_until', infra.db.UTCDateTime(timezone=True), nullable=True))
 
     # ### end Alembic commands ###
 

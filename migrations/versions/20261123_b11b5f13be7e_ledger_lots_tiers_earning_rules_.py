@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = 'b11b5f13be7e'
@@ -35,10 +35,10 @@ def upgrade() -> None:
     sa.Column('skus', sa.JSON(), nullable=False),
     sa.Column('categories', sa.JSON(), nullable=False),
     sa.Column('tiers', sa.JSON(), nullable=False),
-    sa.Column('starts_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('ends_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('starts_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('multiplier', 'per_item')", name=op.f('ck_bonus_rules_kind_known')),
     sa.CheckConstraint('ends_at > starts_at', name=op.f('ck_bonus_rules_window_ordered')),
     sa.CheckConstraint('value > 0', name=op.f('ck_bonus_rules_value_positive')),
@@ -54,7 +54,7 @@ def upgrade() -> None:
     sa.Column('request_hash', sa.String(length=64), nullable=False),
     sa.Column('status', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_idempotency_records')),
     sa.UniqueConstraint('scope', 'key', name='uq_idempotency_records_scope_key')
     )
@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('balance', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('lifetime_earned', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("owner_type <> 'member' OR balance >= 0", name=op.f('ck_ledger_accounts_member_not_negative')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_accounts')),
     sa.UniqueConstraint('owner_type', 'owner_id', 'kind', name='uq_ledger_accounts_owner')
@@ -91,7 +91,7 @@ def upgrade() -> None:
     sa.Column('min_purchase', sa.Numeric(precision=14, scale=3), nullable=False),
     sa.Column('daily_cap', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('expiry_months', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('updated_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("rounding IN ('down', 'half_up', 'up')", name=op.f('ck_programs_rounding_known')),
     sa.CheckConstraint('per_amount > 0 AND points_per_unit >= 0 AND expiry_months > 0', name=op.f('ck_programs_sane')),
     sa.PrimaryKeyConstraint('country', name=op.f('pk_programs'))
@@ -124,7 +124,7 @@ def upgrade() -> None:
     sa.Column('actor_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('breakdown', sa.JSON(), nullable=True),
     sa.Column('shortfall', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("type IN ('earn', 'bonus', 'redeem', 'expire', 'adjust', 'reversal')", name=op.f('ck_ledger_transactions_type_known')),
     sa.CheckConstraint('shortfall >= 0', name=op.f('ck_ledger_transactions_shortfall_not_negative')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_ledger_transactions_account_id_ledger_accounts'), ondelete='RESTRICT'),
@@ -143,7 +143,7 @@ def upgrade() -> None:
     sa.Column('account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('amount', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('balance_after', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('amount <> 0', name=op.f('ck_ledger_entries_amount_not_zero')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_ledger_entries_account_id_ledger_accounts'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['transaction_id'], ['ledger_transactions.id'], name=op.f('fk_ledger_entries_transaction_id_ledger_transactions'), ondelete='RESTRICT'),
@@ -160,8 +160,8 @@ def upgrade() -> None:
     sa.Column('transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('points', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('remaining', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('earned_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('expires_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('earned_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint('points > 0', name=op.f('ck_point_lots_points_positive')),
     sa.CheckConstraint('remaining >= 0 AND remaining <= points', name=op.f('ck_point_lots_remaining_in_range')),
     sa.ForeignKeyConstraint(['account_id'], ['ledger_accounts.id'], name=op.f('fk_point_lots_account_id_ledger_accounts'), ondelete='RESTRICT'),
@@ -184,8 +184,8 @@ def upgrade() -> None:
     sa.Column('points_earned', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('refund_transaction_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
-    sa.Column('refunded_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('refunded_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['cashier_user_id'], ['users.id'], name=op.f('fk_purchases_cashier_user_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_purchases_member_id_members'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['refund_transaction_id'], ['ledger_transactions.id'], name=op.f('fk_purchases_refund_transaction_id_ledger_transactions'), ondelete='RESTRICT'),
@@ -331,7 +331,7 @@ def _seed() -> None:
                         sa.column("per_amount", sa.Numeric(14, 3)), sa.column("rounding"),
                         sa.column("min_purchase", sa.Numeric(14, 3)),
                         sa.column("daily_cap"), sa.column("expiry_months"),
-                        sa.column("updated_at", wallet.db.UTCDateTime()))
+                        sa.column("updated_at", infra.db.UTCDateTime()))
     now = dt.datetime.now(dt.timezone.utc)
     # One point per unit of money; the three-decimal dinars and rial per tenth, so a
     # point is worth about the same everywhere.

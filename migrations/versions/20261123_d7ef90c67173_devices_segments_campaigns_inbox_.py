@@ -10,7 +10,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = 'd7ef90c67173'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=120), nullable=False),
     sa.Column('rules', sa.JSON(), nullable=False),
     sa.Column('created_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_segments_created_by_user_id_users'), ondelete='RESTRICT'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_segments'))
     )
@@ -44,11 +44,11 @@ def upgrade() -> None:
     sa.Column('offer', sa.JSON(), nullable=True),
     sa.Column('bonus_rule_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('send_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('send_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_by_user_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('started_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('finished_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['bonus_rule_id'], ['bonus_rules.id'], name=op.f('fk_campaigns_bonus_rule_id_bonus_rules'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['created_by_user_id'], ['users.id'], name=op.f('fk_campaigns_created_by_user_id_users'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['segment_id'], ['segments.id'], name=op.f('fk_campaigns_segment_id_segments'), ondelete='RESTRICT'),
@@ -61,8 +61,8 @@ def upgrade() -> None:
     sa.Column('platform', sa.String(length=8), nullable=False),
     sa.Column('locale', sa.String(length=35), nullable=True),
     sa.Column('app_version', sa.String(length=32), nullable=True),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("platform IN ('android', 'ios', 'web')", name=op.f('ck_devices_platform_known')),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_devices_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_devices')),
@@ -80,10 +80,10 @@ def upgrade() -> None:
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('deep_link', sa.String(length=500), nullable=True),
     sa.Column('image_url', sa.String(length=500), nullable=True),
-    sa.Column('created_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('pushed_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('read_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('opened_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', infra.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('pushed_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('read_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('opened_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_notifications_campaign_id_campaigns'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_notifications_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_notifications')),
@@ -102,10 +102,10 @@ def upgrade() -> None:
     sa.Column('token', sa.String(length=4096), nullable=False),
     sa.Column('platform', sa.String(length=8), nullable=False),
     sa.Column('status', sa.String(length=8), nullable=False),
-    sa.Column('due_at', wallet.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('due_at', infra.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deferred', sa.Boolean(), nullable=False),
-    sa.Column('claimed_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('sent_at', wallet.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('claimed_at', infra.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sent_at', infra.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('message_id', sa.String(length=200), nullable=True),
     sa.Column('error', sa.String(length=500), nullable=True),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_campaign_deliveries_campaign_id_campaigns'), ondelete='RESTRICT'),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = 'e668ce6cb658'

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-import wallet.db
+import infra.db
 
 
 revision = 'e7582ce64bd6'

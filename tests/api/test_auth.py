@@ -48,7 +48,7 @@ def test_register_with_a_taken_email_in_other_case_is_409_on_the_email(client, p
 
 
 def test_register_with_another_members_number_as_invite_code_records_the_referrer(client, people, session):
-    from wallet.accounts import Member
+    from wallet.members.models import Member
 
     referrer = people.partner()["member"]
     invited = people.partner(invite_code=referrer["member_number"])["member"]
@@ -58,7 +58,7 @@ def test_register_with_another_members_number_as_invite_code_records_the_referre
 def test_register_with_an_invite_code_that_does_not_check_is_422_and_creates_nothing(client, people, session):
     from sqlalchemy import func, select
 
-    from wallet.accounts import User
+    from wallet.members.models import User
 
     referrer = people.partner()["member"]
     wrong = referrer["member_number"][:-1] + str((int(referrer["member_number"][-1]) + 1) % 10)
@@ -196,7 +196,7 @@ def test_forged_access_tokens_are_401(client, people, app, clock):
 
 
 def test_a_token_of_a_deactivated_user_stops_working_at_once(client, people, session):
-    from wallet.accounts import User
+    from wallet.members.models import User
 
     partner = people.partner()
     user = session.get(User, int(jwt.decode(partner["access_token"], options={"verify_signature": False})["sub"]))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import PASSWORD
-from wallet.accounts import User
+from wallet.members.models import User
 
 VALID = {"email": "new@example.com", "password": PASSWORD, "name": "New Partner", "country": "AE"}
 

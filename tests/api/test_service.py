@@ -10,7 +10,7 @@ def test_healthz_and_readyz_answer(client):
 
 def test_readyz_is_503_when_the_database_is_gone(settings, clock):
     from api import create_app
-    from wallet.db import make_engine
+    from infra.db import make_engine
 
     app = create_app({"SETTINGS": settings, "ENGINE": make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none"),
                       "CLOCK": clock})

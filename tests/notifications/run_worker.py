@@ -1,4 +1,4 @@
-"""Starts a Celery worker with the tests' rule that nothing reaches the internet."""
+"""Starts the job worker (``flask jobs work``) with the tests' rule that nothing reaches the internet."""
 
 import sys
 
@@ -6,6 +6,7 @@ from tests.conftest import refuse_the_internet
 
 refuse_the_internet()
 
-from notifications.worker import celery  # noqa: E402
+from flask.cli import main  # noqa: E402
 
-celery.worker_main(sys.argv[1:])
+sys.argv = ["flask", "--app", "wsgi", "jobs", "work", *sys.argv[1:]]
+main()

@@ -6,9 +6,11 @@ import datetime as dt
 
 import pytest
 
-from notifications import campaigns, jobs
+from notifications import jobs
+from notifications.jobs import push_sender
+from notifications.policy import Policy
 from notifications.push import Push
-from tests.conftest import START
+from tests.conftest import START, work
 
 WINTER = {"title": {"en": "Winter tyres: double points", "ar": "إطارات الشتاء: نقاط مضاعفة", "pl": "Opony zimowe: podwójne punkty"},
           "body": {"en": "Until 15 December", "ar": "حتى ١٥ ديسمبر", "pl": "Do 15 grudnia"},
@@ -30,6 +32,7 @@ def launch(client, marketer, rules, message=WINTER, **extra):
     assert campaign.status_code == 201, campaign.json
     scheduled = client.post(f"/api/v1/campaigns/{campaign.json['id']}/schedule", headers=marketer["headers"])
     assert scheduled.status_code == 200, scheduled.json
+    work(client.application)  # the job worker sends it
     return campaign.json["id"]
 
 
@@ -68,8 +71,9 @@ def test_a_campaign_reaches_each_member_in_their_language_with_android_and_apns_
 
 
 def test_an_unregistered_or_malformed_token_is_removed(client, people, fcm, session):
-    from notifications.devices import Device
     from sqlalchemy import select
+
+    from notifications.devices import Device
 
     marketer = people.staff("marketer")
     partner_with_phone(people, client, "dead-1")
@@ -124,7 +128,7 @@ def test_members_in_quiet_hours_get_it_in_their_morning(client, people, fcm, clo
 
 
 def test_quiet_hours_follow_the_members_clock_across_the_date_line():
-    policy = campaigns.Policy()
+    policy = Policy()
     from zoneinfo import ZoneInfo
 
     at = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)  # 23:00 in Kiritimati (+14), 22:00 in Pago Pago (-11)
@@ -158,7 +162,7 @@ def test_running_a_campaign_job_again_sends_nothing_twice(client, people, fcm, a
     assert len(fcm.messages) == 3
     for _ in range(2):
         jobs.run_campaign(app.extensions["sessionmaker"], campaign_id, clock=clock,
-                          sender=app.extensions["push_sender"], policy=campaigns.Policy())
+                          sender=push_sender(app.extensions["resources"]), policy=Policy())
     assert len(fcm.messages) == 3
     assert stats(client, marketer, campaign_id)["targeted"] == 3
 

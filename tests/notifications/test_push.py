@@ -270,9 +270,11 @@ def test_a_test_send_while_push_is_unavailable_is_a_503_that_says_so(connection,
 
 def test_the_workers_sender_trusts_the_configured_ca_file(fcm_h2, fcm_ca, service_account):
     """FCM_CA_FILE reaches the sender the jobs build (a TLS-inspecting proxy, a staging stand-in)."""
+    from config import Settings
     from notifications import jobs
 
-    sender = jobs.sender_for(service_account, fcm_h2.url, str(fcm_ca.cert_file))
+    sender = jobs.build_sender(Settings(fcm_credentials=service_account, fcm_endpoint=fcm_h2.url,
+                                        fcm_ca_file=str(fcm_ca.cert_file)))
     assert sender.send([push("tok-1")])[0].status == "sent"
     assert {c.protocol for c in fcm_h2.connections} == {"h2"}
 

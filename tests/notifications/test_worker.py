@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from api import create_app
 from api.migrate import alembic_config
+from infra.clock import utcnow
+from infra.db import make_engine, make_sessionmaker
 from notifications.campaigns import Campaign
 from tests.conftest import PASSWORD, need_service
-from wallet import accounts
-from wallet.db import make_engine, make_sessionmaker, utcnow
+from wallet.members import accounts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -48,8 +49,7 @@ def test_a_scheduled_campaign_is_sent_by_a_celery_worker(tmp_path, settings, fcm
            "QUIET_HOURS": "0-0",  # no quiet hours: the worker runs on the real clock
            "PYTHONPATH": str(ROOT)}
     worker = subprocess.Popen(
-        [sys.executable, "-m", "tests.notifications.run_worker", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-Q", queue],
+        [sys.executable, "-m", "tests.notifications.run_worker", "--threads", "1"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:

@@ -13,12 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import func, select
 
+from infra.db import make_sessionmaker
 from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
-from wallet import accounts, ledger
-from wallet.db import make_sessionmaker
+from wallet import ledger
 from wallet.errors import InsufficientPoints
 from wallet.ledger import LedgerEntry, LedgerTransaction
+from wallet.members import accounts
 
 pytestmark = pytest.mark.postgres_only
 

@@ -10,9 +10,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
-from wallet import accounts, ledger, tiers
+from wallet import ledger
+from wallet.earning import tiers
 from wallet.errors import AlreadyReversed, IdempotencyConflict, InsufficientPoints
 from wallet.ledger import LotMovement, PointLot
+from wallet.members import accounts
 
 YEAR = dt.timedelta(days=365)
 

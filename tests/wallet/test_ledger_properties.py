@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import START
 from tests.wallet.helpers import assert_consistent
-from wallet import accounts, ledger
+from wallet import ledger
 from wallet.errors import Conflict, InsufficientPoints
+from wallet.members import accounts
 
 _emails = itertools.count()
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from wallet import member_numbers
+from wallet.members import numbers as member_numbers
 
 
 @given(st.integers(min_value=0, max_value=10_000))

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from tests.conftest import START
-from wallet.rules import BonusRule, Line, Program, add_months, compute
+from wallet.earning.rules import BonusRule, Line, Program, add_months, compute
 
 WINTER = dict(starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc),
               ends_at=dt.datetime(2026, 12, 16, tzinfo=dt.timezone.utc))

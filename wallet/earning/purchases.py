@@ -24,10 +24,12 @@ from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, sel
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet import ledger, rules, tiers
-from wallet.accounts import Member, Store
-from wallet.db import Base
+from infra.db import Base
+from wallet import ledger
+from wallet.earning import rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
+from wallet.members.accounts import find_active_by_number
+from wallet.members.models import Member, Store
 from wallet.money import MINOR_UNITS
 
 
@@ -78,19 +80,37 @@ def _check_amount(amount: Decimal, currency: str, field: str) -> None:
         raise InvalidInput(f"{currency} has {MINOR_UNITS[currency]} decimals", field=field)
 
 
+@dataclass(frozen=True)
+class Scanned:
+    member: Member
+    balance: int
+
+
+def scan(session: Session, *, member_number: str, field: str, now: dt.datetime) -> Scanned:
+    """Who the cashier has in front of it, with the balance. Raises ``NotFound`` naming ``field``."""
+    member = find_active_by_number(session, member_number, field=field)
+    return Scanned(member=member, balance=ledger.member_account(session, member.id, now).balance)
+
+
 def book(
     session: Session,
     *,
     store: Store,
     cashier_user_id: int,
-    member: Member,
+    member_number: str,
+    member_field: str = "member_number",
     receipt_number: str,
     total: Decimal,
     currency: str,
     items: list[dict[str, Any]] | None,
     now: dt.datetime,
 ) -> Booking:
-    """Book a purchase and earn its points. Raises ``InvalidInput`` (currency, amounts) and ``Conflict``."""
+    """Book a purchase for the member with this number and earn its points.
+
+    Raises ``NotFound`` (the member, naming ``member_field``), ``InvalidInput`` (currency,
+    amounts) and ``Conflict`` (the receipt number booked for another purchase).
+    """
+    member = find_active_by_number(session, member_number, field=member_field)
     if currency != store.currency:
         raise InvalidInput(f"this store takes {store.currency}, not {currency}", field="total.currency")
     _check_amount(total, currency, "total.amount")
@@ -182,6 +202,24 @@ def get_at_store(session: Session, purchase_id: int, store_id: int) -> Purchase:
     if purchase is None or purchase.store_id != store_id:
         raise NotFound("no such purchase at this store")
     return purchase
+
+
+@dataclass(frozen=True)
+class Refunded:
+    purchase_id: int
+    points_reversed: int
+    shortfall: int
+    balance: int
+
+
+def refund_at_store(session: Session, *, purchase_id: int, store_id: int, actor_user_id: int,
+                    now: dt.datetime) -> Refunded:
+    """Refund a purchase booked at this store. Raises ``NotFound`` and ``AlreadyReversed``."""
+    purchase = get_at_store(session, purchase_id, store_id)
+    tx = refund(session, purchase=purchase, actor_user_id=actor_user_id, now=now)
+    return Refunded(purchase_id=purchase.id, points_reversed=-tx.points if tx else 0,
+                    shortfall=tx.shortfall if tx else 0,
+                    balance=ledger.member_account(session, purchase.member_id, now).balance)
 
 
 def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.datetime) -> ledger.LedgerTransaction | None:

@@ -1,4 +1,4 @@
-"""The declarative base, column types and engine set-up shared by every domain package.
+"""The declarative base, column types, engine set-up and dialect helpers shared by every domain package.
 
 Times are stored in UTC and always come back timezone-aware, on SQLite too (which
 has no timezone type). Constraint names follow one convention so that Alembic's
@@ -26,9 +26,12 @@ from sqlalchemy import (
     MetaData,
     String,
     TypeDecorator,
+    any_,
     create_engine,
     event,
+    literal,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -77,10 +80,6 @@ class Base(DeclarativeBase):
         str: String(255),
         uuid.UUID: String(36),
     }
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -134,3 +133,22 @@ def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:
     # another round trip.
     kwargs.setdefault("expire_on_commit", False)
     return sessionmaker(bind=bind, **kwargs)
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def insert_ignoring(session: Session, model: Any) -> Any:
+    """An INSERT that can say ON CONFLICT DO NOTHING, in the session's dialect."""
+    if is_postgres(session):
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def among(session: Session, column: Any, ids: list[int]) -> Any:
+    """``column IN ids``. On PostgreSQL as ``= ANY`` of one array parameter: one placeholder to
+    send and parse instead of 500 (psycopg's query conversion was 3 ms a statement at 500)."""
+    if is_postgres(session):
+        return column == any_(literal(ids, type_=postgresql.ARRAY(BigInteger)))
+    return column.in_(ids)

@@ -15,8 +15,8 @@ from sqlalchemy import String, Text, UniqueConstraint, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.db import Base
-from wallet.errors import IdempotencyConflict
+from infra.db import Base
+from infra.errors import IdempotencyConflict
 
 
 class IdempotencyRecord(Base):
@@ -67,3 +67,15 @@ def forget_before(session: Session, before: dt.datetime, *, limit: int = 10_000)
     oldest = select(IdempotencyRecord.id).where(IdempotencyRecord.created_at < before).order_by(
         IdempotencyRecord.created_at).limit(limit)
     return session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id.in_(oldest))).rowcount
+
+
+def forget_all_before(factory, before: dt.datetime) -> int:  # type: ignore[no-untyped-def]
+    """``forget_before`` in slices, each committed, until nothing older is left; returns how many."""
+    total = 0
+    while True:
+        with factory() as session:
+            done = forget_before(session, before)
+            session.commit()
+        total += done
+        if not done:
+            return total

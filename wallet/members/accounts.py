@@ -1,9 +1,4 @@
-"""Who uses the program: members (partners), stores, and staff users with roles.
-
-Every person who signs in is a ``User`` with one role. A partner's user has a
-``Member`` beside it: the loyalty identity with the member number, country and
-language. Staff have no member; a cashier belongs to exactly one store, and the
-database refuses a cashier without one.
+"""Accounts: signing up partners, creating staff and stores, signing in, profiles.
 
 Emails are stored lower-cased and unique across partners and staff, so one login
 form serves everyone.
@@ -12,89 +7,19 @@ form serves everyone.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Session
 
-from wallet import ledger, member_numbers
-from wallet.db import Base
-from wallet.errors import AuthenticationFailed, EmailTaken, InvalidInput, NotFound
-from wallet.passwords import hash_password, needs_rehash, verify_password
+from wallet import ledger
+from wallet.errors import EmailTaken, InvalidCredentials, InvalidInput, NotFound
+from wallet.members import numbers as member_numbers
+from wallet.members.models import STAFF_ROLES, Member, Role, Store, User
+from wallet.members.passwords import hash_password, needs_rehash, verify_password
 
-
-class Role(enum.StrEnum):
-    PARTNER = "partner"
-    CASHIER = "cashier"
-    MARKETER = "marketer"
-    ADMIN = "admin"
-
-
-STAFF_ROLES = (Role.CASHIER, Role.MARKETER, Role.ADMIN)
-_ROLE_LIST = ", ".join(f"'{r.value}'" for r in Role)
-
-
-class Store(Base):
-    __tablename__ = "stores"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(120))
-    country: Mapped[str] = mapped_column(String(2))
-    city: Mapped[str | None] = mapped_column(String(120))
-    currency: Mapped[str] = mapped_column(String(3))
-    is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime]
-
-
-class User(Base):
-    __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint(f"role IN ({_ROLE_LIST})", name="role_known"),
-        CheckConstraint("(role = 'cashier') = (store_id IS NOT NULL)", name="cashier_has_store"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str]
-    name: Mapped[str] = mapped_column(String(120))
-    role: Mapped[str] = mapped_column(String(16))
-    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id", ondelete="RESTRICT"), index=True)
-    is_active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime]
-    last_login_at: Mapped[dt.datetime | None]
-
-    store: Mapped[Store | None] = relationship(lazy="joined")
-    member: Mapped["Member | None"] = relationship(back_populates="user", lazy="joined")
-
-
-class Member(Base):
-    __tablename__ = "members"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), unique=True)
-    member_number: Mapped[str] = mapped_column(String(member_numbers.LENGTH), unique=True)
-    phone: Mapped[str | None] = mapped_column(String(16))
-    country: Mapped[str] = mapped_column(String(2), index=True)
-    city: Mapped[str | None] = mapped_column(String(120))
-    language: Mapped[str] = mapped_column(String(8))
-    timezone: Mapped[str] = mapped_column(String(64))
-    company_name: Mapped[str | None] = mapped_column(String(120))
-    marketing_opt_in: Mapped[bool] = mapped_column(default=False)
-    tier: Mapped[str] = mapped_column(String(32), default="blue")
-    referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
-    created_at: Mapped[dt.datetime]
-
-    user: Mapped[User] = relationship(back_populates="member", lazy="joined")
-
-    @property
-    def name(self) -> str:
-        return self.user.name
-
-    @property
-    def email(self) -> str:
-        return self.user.email
+__all__ = ["Member", "Role", "Store", "User", "STAFF_ROLES"]  # the models, for callers that hold this module
 
 
 # Where a country speaks the app's language by default; English elsewhere.
@@ -236,11 +161,11 @@ def create_store(
 
 
 def authenticate(session: Session, *, email: str, password: str, now: dt.datetime) -> User:
-    """The active user with this email and password. Raises ``AuthenticationFailed`` otherwise."""
+    """The active user with this email and password. Raises ``InvalidCredentials`` otherwise."""
     user = session.scalar(select(User).where(User.email == normalize_email(email)))
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.is_active:
-        raise AuthenticationFailed()
+        raise InvalidCredentials()
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     user.last_login_at = now
@@ -260,6 +185,24 @@ def get_member(session: Session, member_id: int) -> Member:
     if member is None:
         raise NotFound("no such member")
     return member
+
+
+def find_active_by_number(session: Session, number: str, *, field: str = "member_number") -> Member:
+    """The active member with this (normalised) member number. Raises ``NotFound`` naming ``field``."""
+    member = session.scalar(select(Member).where(Member.member_number == number))
+    if member is None or not member.user.is_active:
+        raise NotFound("no active member with this number", field=field)
+    return member
+
+
+def normalize_typed_number(typed: str) -> str:
+    """A member number as a cashier typed it, checked. Raises ``InvalidInput`` when a digit is
+    wrong or two are swapped (the check digit says so)."""
+    number = member_numbers.normalize(typed)
+    if number is None:
+        raise InvalidInput("this member number is mistyped: a digit is wrong or two are swapped",
+                           field="member_number")
+    return number
 
 
 PROFILE_FIELDS = frozenset({"name", "phone", "city", "language", "timezone", "marketing_opt_in", "company_name"})

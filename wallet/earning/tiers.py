@@ -14,9 +14,9 @@ from decimal import Decimal
 from sqlalchemy import Numeric, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.accounts import Member
-from wallet.db import Base
+from infra.db import Base
 from wallet.ledger import LedgerAccount, QualifyingDay, member_account, qualifying_points
+from wallet.members.models import Member
 
 
 class Tier(Base):

@@ -21,8 +21,8 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, exists, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.db import Base
-from wallet.errors import NotFound
+from infra.db import Base
+from wallet.errors import InvalidInput, NotFound
 
 ROUNDING = {"down": ROUND_DOWN, "half_up": ROUND_HALF_UP, "up": ROUND_UP}
 
@@ -209,3 +209,43 @@ def save_program(session: Session, *, country: str, now: dt.datetime, **values: 
     session.add(program)
     session.flush()
     return program
+
+
+def bonus_rules(session: Session, *, limit: int = 500) -> list[BonusRule]:
+    """Bonus offers, newest first."""
+    return list(session.scalars(select(BonusRule).order_by(BonusRule.id.desc()).limit(limit)))
+
+
+def create_bonus_rule(session: Session, *, now: dt.datetime, **terms: Any) -> BonusRule:
+    rule = BonusRule(created_at=now, **terms)
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+BONUS_CHANGES = frozenset({"active", "ends_at", "name"})
+
+
+def update_bonus_rule(session: Session, rule_id: int, changes: dict[str, Any]) -> BonusRule:
+    """Switch a bonus off, end it early or rename it. Raises ``NotFound`` and ``InvalidInput`` (ends_at)."""
+    unknown = set(changes) - BONUS_CHANGES
+    if unknown:
+        raise ValueError(f"not changeable: {sorted(unknown)}")
+    rule = session.get(BonusRule, rule_id)
+    if rule is None:
+        raise NotFound("no such bonus rule")
+    if "ends_at" in changes and changes["ends_at"] <= rule.starts_at:
+        raise InvalidInput("ends_at must be after starts_at", field="ends_at")
+    for key, value in changes.items():
+        setattr(rule, key, value)
+    session.flush()
+    return rule
+
+
+def save_product(session: Session, *, sku: str, name: str, category: str) -> Product:
+    """Create or replace what a SKU is and its category."""
+    product = session.get(Product, sku) or Product(sku=sku)
+    product.name, product.category = name, category
+    session.add(product)
+    session.flush()
+    return product

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from wallet.accounts import User, get_active_user
-from wallet.db import Base
+from infra.db import Base
 from wallet.errors import InvalidRefreshToken, RefreshTokenReused
+from wallet.members.accounts import get_active_user
+from wallet.members.models import User
 
 
 class RefreshToken(Base):

@@ -1,0 +1,16 @@
+"""The time, as a callable that returns an aware UTC datetime.
+
+Everything that needs "now" takes it as a value or a ``Clock``, so tests move time by
+hand and a job started at 23:59 sees the same day throughout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+Clock = Callable[[], dt.datetime]
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)

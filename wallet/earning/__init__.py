@@ -1,0 +1,1 @@
+"""Earning: each country's rules and bonuses, tiers, purchases at the till and refunds, adjustments."""

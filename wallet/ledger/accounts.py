@@ -1,0 +1,51 @@
+"""Ledger accounts: a member's points account (locked for a posting), the program's accounts.
+
+An account is its own row with an owner, not a column of the member: today a member owns
+one points account; a partner company whose staff collect into one shared account can
+follow without rewriting the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from wallet.ledger.models import PROGRAM_OWNER, AccountKind, LedgerAccount
+
+
+def _get_or_create_account(
+    session: Session, owner_type: str, owner_id: int, kind: str, now: dt.datetime, *, lock: bool
+) -> LedgerAccount:
+    query = select(LedgerAccount).where(
+        LedgerAccount.owner_type == owner_type, LedgerAccount.owner_id == owner_id, LedgerAccount.kind == kind
+    )
+    if lock:
+        query = query.with_for_update()
+    account = session.scalar(query)
+    if account is not None:
+        return account
+    try:
+        with session.begin_nested():
+            account = LedgerAccount(owner_type=owner_type, owner_id=owner_id, kind=kind, created_at=now)
+            session.add(account)
+    except IntegrityError:
+        pass  # created by a concurrent transaction meanwhile; read (and lock) theirs
+    account = session.scalar(query)
+    assert account is not None
+    return account
+
+
+def member_account(session: Session, member_id: int, now: dt.datetime, *, lock: bool = False) -> LedgerAccount:
+    """The member's points account, created on first use; locked for the transaction with ``lock``."""
+    return _get_or_create_account(session, "member", member_id, AccountKind.POINTS, now, lock=lock)
+
+
+def program_account(session: Session, kind: AccountKind, now: dt.datetime) -> LedgerAccount:
+    cache: dict[str, LedgerAccount] = session.info.setdefault("program_accounts", {})
+    account = cache.get(kind)
+    if account is None or account not in session:
+        account = cache[kind] = _get_or_create_account(session, *PROGRAM_OWNER, kind, now, lock=False)
+    return account

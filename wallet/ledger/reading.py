@@ -1,0 +1,78 @@
+"""Reading the ledger: qualifying points, what expires soon, history, what was earned today."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, aliased
+
+from wallet.ledger.models import (
+    LIVE,
+    QUALIFYING,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PointLot,
+    QualifyingDay,
+    TxType,
+)
+
+
+def qualifying_points(session: Session, account: LedgerAccount, now: dt.datetime) -> int:
+    """Qualifying points earned over the last 365 days, today included."""
+    since = now.date() - dt.timedelta(days=364)
+    total = session.scalar(
+        select(func.coalesce(func.sum(QualifyingDay.points), 0)).where(
+            QualifyingDay.account_id == account.id, QualifyingDay.day >= since
+        )
+    )
+    return int(total or 0)
+
+
+def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within: dt.timedelta,
+             limit: int = 31) -> list[tuple[int, dt.datetime]]:
+    """``(points, first expiry that day)`` per day (UTC) for live lots expiring within ``within``, soonest first.
+
+    One row per day, at most ``limit``: a partner with thousands of purchases gets a
+    short list, and the query reads only that member's live lots.
+    """
+    day = func.date(PointLot.expires_at)
+    rows = session.execute(
+        select(func.sum(PointLot.remaining), func.min(PointLot.expires_at))
+        .where(
+            PointLot.account_id == account.id,
+            LIVE,
+            PointLot.expires_at > now,
+            PointLot.expires_at <= now + within,
+        )
+        .group_by(day)
+        .order_by(func.min(PointLot.expires_at))
+        .limit(limit)
+    ).all()
+    return [(int(points), first) for points, first in rows]
+
+
+def history(session: Session, account: LedgerAccount, *, before_id: int | None, limit: int) -> list[LedgerEntry]:
+    """The account's entries, newest first, starting below ``before_id``: an index range scan, whatever the history's length."""
+    query = select(LedgerEntry).where(LedgerEntry.account_id == account.id)
+    if before_id is not None:
+        query = query.where(LedgerEntry.id < before_id)
+    return list(session.scalars(query.order_by(LedgerEntry.id.desc()).limit(limit)).unique())
+
+
+def earned_since(session: Session, account: LedgerAccount, since: dt.datetime) -> int:
+    """Qualifying points credited since ``since``, less reversals of those credits (for the daily earn cap)."""
+    original = aliased(LedgerTransaction)
+    counted = or_(
+        LedgerTransaction.type.in_([t.value for t in QUALIFYING]),
+        and_(LedgerTransaction.type == TxType.REVERSAL, original.type.in_([t.value for t in QUALIFYING]),
+             original.created_at >= since),
+    )
+    total = session.scalar(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .outerjoin(original, original.id == LedgerTransaction.reverses_id)
+        .where(LedgerEntry.account_id == account.id, LedgerEntry.created_at >= since, counted)
+    )
+    return max(int(total or 0), 0)

@@ -1,0 +1,1 @@
+"""Members and staff: users, stores, passwords, refresh tokens and member numbers."""

@@ -1,0 +1,1 @@
+"""Rewards: the catalog, code pools, redemptions and the voucher wallet (to come)."""
