@@ -27,6 +27,7 @@ DOMAIN_STATUS: tuple[tuple[type[kinds.DomainError], int], ...] = (
     (kinds.NotFound, 404),
     (kinds.Conflict, 409),
     (kinds.InvalidInput, 422),
+    (kinds.TooLarge, 413),
     (kinds.Unavailable, 503),
 )
 

@@ -43,6 +43,12 @@ class IdempotencyConflict(Conflict):
     message = "this idempotency key was already used for a different request"
 
 
+class TooLarge(DomainError):
+    """An upload over its size limit (HTTP 413); nothing of it was kept."""
+
+    message = "too large"
+
+
 class AuthenticationFailed(DomainError):
     message = "email or password is wrong"
 
@@ -54,6 +60,6 @@ class Unavailable(DomainError):
     message = "a service this needs is unavailable right now"
     service = "a service this needs"  # what the person reading the error is told is away
 
-    def __init__(self, message: str | None = None, *, retry_after: float = 0.0) -> None:
-        super().__init__(message)
+    def __init__(self, message: str | None = None, *, retry_after: float = 0.0, field: str | None = None) -> None:
+        super().__init__(message, field=field)
         self.retry_after = retry_after
