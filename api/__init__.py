@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from api import cli, db, errors, limits, worker
 from api.auth import BEARER_SECURITY
 from api.errors import Api
-from api.views import accounts, admin, health, notifications, pos, rules, wallet
+from api.views import accounts, admin, files, health, notifications, pos, rules, wallet
 from config import Settings, load_settings
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
@@ -87,6 +87,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
                 notifications.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
+    app.register_blueprint(files.blp)
     db.commit_views(app)
     errors.init_app(app)
     limits.init_app(app)

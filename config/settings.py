@@ -31,6 +31,14 @@ class Settings:
     redis_url: str | None = None
     upload_dir: Path = PROJECT_ROOT / "instance" / "uploads"
     instance_dir: Path = PROJECT_ROOT / "instance"
+    # Where this API is reached from outside (links in passes, signed file URLs).
+    public_url: str = "http://localhost:8000"
+    # Uploads: empty -> a folder (upload_dir); s3://bucket/prefix -> an S3-compatible bucket.
+    file_store_url: str | None = None
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: str | None = None
 
     # Tokens. Access tokens are short so that a stolen one is worth little; the
     # refresh token is what keeps a partner signed in on the phone.
@@ -194,6 +202,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_url=env.get("REDIS_URL") or None,
         upload_dir=Path(env.get("UPLOAD_DIR", instance_dir / "uploads")),
         instance_dir=instance_dir,
+        public_url=env.get("PUBLIC_URL", Settings.public_url),
+        file_store_url=env.get("FILE_STORE_URL") or None,
+        s3_endpoint=env.get("S3_ENDPOINT") or None,
+        s3_region=env.get("S3_REGION") or None,
+        s3_access_key=env.get("AWS_ACCESS_KEY_ID") or None,
+        s3_secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
         access_token_seconds=int(env.get("ACCESS_TOKEN_SECONDS", 15 * 60)),
         refresh_token_days=int(env.get("REFRESH_TOKEN_DAYS", 60)),
         login_limit=env.get("RATE_LIMIT_LOGIN", "10 per minute"),

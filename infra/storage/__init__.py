@@ -8,7 +8,7 @@ store is chosen from settings by ``make_file_store``. Errors live in ``infra.sto
 """
 
 from infra.storage.base import MAX_SIGNED_URL_SECONDS, FileStore, StoredFile
-from infra.storage.factory import make_file_store
+from infra.storage.factory import file_store_from_settings, make_file_store
 from infra.storage.keys import MAX_KEY_LENGTH, check_key, new_key
 from infra.storage.local import LocalFileStore
 from infra.storage.s3 import S3FileStore
@@ -21,6 +21,7 @@ __all__ = [
     "S3FileStore",
     "StoredFile",
     "check_key",
+    "file_store_from_settings",
     "make_file_store",
     "new_key",
 ]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from infra.storage.errors import BadStoreConfig
@@ -40,3 +43,14 @@ def make_file_store(
         access_key=access_key or None,
         secret_key=secret_key or None,
     )
+
+
+def file_store_from_settings(settings: Any) -> FileStore:
+    """The store ``config.Settings`` names (``FILE_STORE_URL``, ``UPLOAD_DIR``, ``S3_*``); local
+    signed URLs start at ``PUBLIC_URL`` + ``/files`` and are signed with a key derived from
+    ``SECRET_KEY``, so no second secret has to be configured."""
+    signing_key = hmac.new(settings.secret_key.encode(), b"file-urls", hashlib.sha256).digest()
+    return make_file_store(settings.file_store_url, upload_dir=settings.upload_dir, signing_key=signing_key,
+                           base_url=settings.public_url.rstrip("/") + "/files", s3_endpoint=settings.s3_endpoint,
+                           s3_region=settings.s3_region, access_key=settings.s3_access_key,
+                           secret_key=settings.s3_secret_key)
