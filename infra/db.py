@@ -32,6 +32,7 @@ from sqlalchemy import (
     literal,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
@@ -113,7 +114,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # No JIT: our statements are short, and a cost estimate inflated by lagging statistics
     # once made PostgreSQL spend 77 ms compiling a 2 ms query, on every batch of a campaign.
     connect_args = kwargs.setdefault("connect_args", {})
-    connect_args["options"] = (connect_args.get("options", "") + " -c timezone=UTC -c jit=off").strip()
+    # Added to what the URL's ?options= or the caller already asked (a search_path, say), not in its place.
+    asked = connect_args.get("options") or make_url(url).query.get("options") or ""
+    connect_args["options"] = (str(asked) + " -c timezone=UTC -c jit=off").strip()
     # No server-side prepared statements. After 5 runs psycopg prepares a statement and
     # PostgreSQL may switch to a generic plan, in which `status = $1` or `remaining > $1`
     # no longer matches a partial index (WHERE status = 'claimed', WHERE remaining > 0).

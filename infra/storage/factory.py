@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.storage.errors import BadStoreConfig
 from infra.storage.base import FileStore
+from infra.storage.errors import BadStoreConfig
 from infra.storage.local import LocalFileStore
 from infra.storage.s3 import DEFAULT_REGION, S3FileStore
 

@@ -25,7 +25,6 @@ import tempfile
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from infra.storage.errors import BadStoreConfig, InvalidKey, NoSuchFile
 from infra.storage.base import (
     DEFAULT_CONTENT_TYPE,
     Data,
@@ -37,6 +36,7 @@ from infra.storage.base import (
     check_max_bytes,
     copy_counted,
 )
+from infra.storage.errors import BadStoreConfig, InvalidKey, NoSuchFile
 from infra.storage.keys import check_key
 
 MIN_SIGNING_KEY_BYTES = 32

@@ -26,7 +26,6 @@ import threading
 from pathlib import Path
 from typing import Any, BinaryIO, Iterator, cast
 
-from infra.storage.errors import BadStoreConfig, FileTooLarge, InvalidKey, NoSuchFile, StorageUnavailable
 from infra.storage.base import (
     DEFAULT_CONTENT_TYPE,
     Data,
@@ -37,6 +36,7 @@ from infra.storage.base import (
     check_max_bytes,
     copy_counted,
 )
+from infra.storage.errors import BadStoreConfig, FileTooLarge, InvalidKey, NoSuchFile, StorageUnavailable
 from infra.storage.keys import check_key
 
 DEFAULT_REGION = "us-east-1"

@@ -28,14 +28,6 @@ from typing import Any, BinaryIO, Callable, Iterator, cast
 import boto3
 import pytest
 
-from infra.storage.errors import (
-    BadStoreConfig,
-    FileTooLarge,
-    InvalidContentType,
-    InvalidKey,
-    NoSuchFile,
-    StorageUnavailable,
-)
 from infra.storage import (
     MAX_KEY_LENGTH,
     FileStore,
@@ -45,6 +37,14 @@ from infra.storage import (
     check_key,
     make_file_store,
     new_key,
+)
+from infra.storage.errors import (
+    BadStoreConfig,
+    FileTooLarge,
+    InvalidContentType,
+    InvalidKey,
+    NoSuchFile,
+    StorageUnavailable,
 )
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
