@@ -22,7 +22,11 @@ install: $(STAMP)
 migrate: install
 	$(BIN)/flask --app wsgi db upgrade
 
+# The job worker (campaign fan-out, nightly expiry and tiers, ...) runs beside the web server
+# and stops with it: Ctrl-C stops both.
 run: migrate
+	@$(BIN)/flask --app wsgi jobs work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 test: migrate
