@@ -56,3 +56,35 @@ def test_forget_idempotency_drops_week_old_responses_and_keeps_the_recent_ones(a
 def test_forget_idempotency_refuses_a_window_under_a_day(app):
     result = app.test_cli_runner().invoke(args=["wallet", "forget-idempotency", "--days", "0"])
     assert result.exit_code != 0 and "--days" in result.output
+
+
+def test_demo_seed_makes_a_program_a_newcomer_can_sign_in_to_and_a_second_run_adds_nothing(app, client, session):
+    from sqlalchemy import func, select
+
+    from wallet.members.models import Member, User
+
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "seed"])
+    assert first.exit_code == 0, first.output
+    counts = (session.scalar(select(func.count()).select_from(User)), session.scalar(select(func.count()).select_from(Member)))
+    assert counts == (50 + 5, 50)  # partners; admin, marketer, three cashiers
+
+    # the printed partner password signs partner1 in, and the wallet has a year behind it
+    password = next(line.split()[-1] for line in first.output.splitlines() if "partners 1-50" in line)
+    token = client.post("/api/v1/auth/login", json={"email": "partner1@demo.partnerwallet.example",
+                                                    "password": password}).json["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    wallet = client.get("/api/v1/me/wallet", headers=headers).json
+    assert wallet["balance"] > 0
+    assert wallet["tier"]["name"] != "Blue" and wallet["expiring"], wallet
+    history = client.get("/api/v1/me/wallet/transactions?limit=100", headers=headers).json["items"]
+    assert {t["type"] for t in history} >= {"earn"} and len(history) >= 10
+
+    # tiers are spread across the partners, and the marketer's draft waits
+    tiers = set(session.scalars(select(Member.tier)))
+    assert tiers == {"blue", "silver", "gold", "platinum"}, tiers
+
+    second = runner.invoke(args=["demo", "seed"])
+    assert second.exit_code == 0 and "nothing was added" in second.output
+    assert password in second.output  # the credentials are printed again
+    assert session.scalar(select(func.count()).select_from(Member)) == 50
