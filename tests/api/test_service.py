@@ -34,3 +34,12 @@ def test_the_docs_page_is_served(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     assert "swagger" in response.get_data(as_text=True).lower()
+
+
+def test_no_view_commits_by_itself():
+    """The request commits once (api/db.py); a view that commits would break "an error keeps nothing"."""
+    from pathlib import Path
+
+    views = Path(__file__).resolve().parents[2] / "api" / "views"
+    offenders = [p.name for p in views.glob("*.py") if ".commit(" in p.read_text()]
+    assert offenders == []

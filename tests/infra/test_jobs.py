@@ -73,8 +73,9 @@ def test_a_job_enqueued_by_a_request_that_failed_is_never_written_nor_run(connec
     # when it is called
     response = app.test_client().post("/broken")
 
-    # then the error is answered, no job row exists, and a worker finds nothing to run
+    # then the error is answered, neither the row nor the job exists, and a worker finds nothing to run
     assert response.status_code == 409
+    assert session.scalar(select(Store).where(Store.name == "Half-made")) is None
     assert jobs_named(session, "test.record") == []
     assert work(app) == 0
     assert CALLS == []
