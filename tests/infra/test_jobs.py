@@ -53,16 +53,19 @@ def jobs_named(session, name):
     return list(session.scalars(select(Job).where(Job.name == name).order_by(Job.id)))
 
 
-def test_a_job_enqueued_by_a_request_that_failed_is_never_written_nor_run(connection, settings, clock, session):
-    # given an endpoint that queues a job and then fails
+def test_a_request_that_failed_leaves_nothing_written_and_its_job_never_runs(connection, settings, clock, session):
+    # given an endpoint that writes a row, queues a job, and then fails
     from flask_smorest import abort
 
     from api.db import get_session
+    from wallet.members import accounts
+    from wallet.members.models import Store
 
     app = build_app(connection, settings, clock)
 
     class Broken(MethodView):
         def post(self):
+            accounts.create_store(get_session(), name="Half-made", country="AE", currency="AED", now=clock())
             enqueue(get_session(), "test.record", now=clock(), note="from a failed request")
             abort(409, message="and then it failed")
 
