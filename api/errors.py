@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 import flask_smorest
-from flask import Flask, request
+from flask import Flask
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
@@ -75,14 +75,6 @@ def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
     return error_body(500, InternalServerError.description), 500
 
 
-def _refuse_nul() -> tuple[dict[str, Any], int] | None:
-    # PostgreSQL text cannot hold U+0000; refuse it at the door rather than fail in the database.
-    if request.mimetype == "application/json" and b"\\u0000" in request.get_data(cache=True):
-        return error_body(400, "The body holds a NUL character (\\u0000), which no field accepts."), 400
-    return None
-
-
 def init_app(app: Flask) -> None:
-    app.before_request(_refuse_nul)
     app.register_error_handler(kinds.DomainError, _domain_error)
     app.register_error_handler(Exception, _unexpected)

@@ -101,7 +101,12 @@ def _sqlite_begin(conn: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url`` with the per-dialect settings this program relies on."""
+    """An engine for ``url`` with the per-dialect settings this program relies on.
+
+    Statement parameters never reach an error message or a log (``hide_parameters``): they
+    hold password hashes, names and phone numbers.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):

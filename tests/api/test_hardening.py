@@ -1,0 +1,124 @@
+"""Abuses an adversarial pass found, each refused with a 4xx and nothing half-written."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from flask.views import MethodView
+from sqlalchemy import select
+
+from tests.conftest import PASSWORD, build_app
+from wallet.members.models import User
+
+DEEP = "[" * 2000 + "]" * 2000
+
+
+@pytest.mark.parametrize("path", ["/api/v1/auth/login", "/api/v1/auth/register", "/api/v1/segments",
+                                  "/api/v1/pos/purchases/1/refund"])
+def test_deeply_nested_json_is_a_400_not_a_500_even_signed_out(client, path):
+    response = client.post(path, data=DEEP, content_type="application/json")
+    assert response.status_code == 400
+    assert "nests deeper than 32" in response.json["message"]
+
+
+def test_json_nested_within_the_bound_still_reaches_the_schema(client):
+    body = '{"email": "a@example.com", "password": ' + "[" * 30 + "]" * 30 + "}"
+    response = client.post("/api/v1/auth/login", data=body, content_type="application/json")
+    assert response.status_code == 422 and "password" in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize("media_type", ["application/json", "application/merge-patch+json",
+                                        "application/vnd.api+json", "application/json; charset=utf-8"])
+def test_a_nul_in_any_json_media_type_is_refused_before_the_database(client, session, media_type):
+    body = '{"email": "nul@example.com", "password": "%s", "name": "A\\u0000B", "country": "AE"}' % PASSWORD
+    response = client.post("/api/v1/auth/register", data=body, content_type=media_type)
+    assert response.status_code == 400 and "NUL" in response.json["message"]
+    assert session.scalar(select(User).where(User.email == "nul@example.com")) is None
+
+
+@pytest.mark.parametrize("method, path", [("delete", "/api/v1/me/devices/a%00b"), ("get", "/api/v1/admin/programs/A%00"),
+                                          ("put", "/api/v1/admin/products/x%00"), ("get", "/api/v1/me/notifications?cursor=%00")])
+def test_a_nul_in_the_url_is_a_400(client, people, method, path):
+    partner = people.partner()
+    response = getattr(client, method)(path, headers=partner["headers"], json={})
+    assert response.status_code == 400 and "NUL" in response.json["message"]
+
+
+def test_a_database_error_logs_no_statement_parameters(connection, settings, clock, caplog):
+    # given an endpoint whose insert the database refuses, carrying a known password hash
+    from api.db import commit_views, get_session
+    from infra.clock import utcnow
+
+    secret_hash = "$argon2id$v=19$m=65536,t=3,p=4$a-hash-that-must-never-be-logged"
+    app = build_app(connection, settings, clock)
+
+    class Refused(MethodView):
+        def post(self):
+            session = get_session()
+            session.add(User(email="x@example.com", password_hash=secret_hash, name="Secret Name", role="bogus",
+                             created_at=utcnow()))
+            session.flush()  # the CHECK on role refuses it
+            return {}, 201
+
+    app.add_url_rule("/refused", view_func=Refused.as_view("refused"))
+    commit_views(app)
+
+    # when it fails
+    with caplog.at_level(logging.INFO):
+        response = app.test_client().post("/refused", json={})
+
+    # then the client gets a bare 500 and the log names the error without the parameters
+    assert response.status_code == 500 and response.json["message"] == "The server encountered an internal error " \
+        "and was unable to complete your request. Either the server is overloaded or there is an error in the " \
+        "application."
+    assert "IntegrityError" in caplog.text or "CHECK" in caplog.text.upper()
+    assert secret_hash not in caplog.text and "Secret Name" not in caplog.text
+
+
+def test_a_body_that_is_not_json_is_415_naming_the_type(client):
+    response = client.post("/api/v1/auth/login", data="email=a&password=b",
+                           content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json["errors"] == {"headers": {"Content-Type": ["use application/json"]}}
+
+
+def test_token_responses_and_the_card_are_never_cached(client, people):
+    partner = people.partner()
+    login = client.post("/api/v1/auth/login", json={"email": partner["email"], "password": PASSWORD})
+    refresh = client.post("/api/v1/auth/refresh", json={"refresh_token": login.json["refresh_token"]})
+    card = client.get("/api/v1/me/card", headers=partner["headers"])
+    register = client.post("/api/v1/auth/register", json={"email": "new@example.com", "password": PASSWORD,
+                                                           "name": "N", "country": "AE"})
+    for response in (login, refresh, card, register):
+        assert response.headers["Cache-Control"] == "no-store", response.request.path
+
+
+def test_every_response_refuses_sniffing_and_framing_and_names_no_server(client):
+    for response in (client.get("/healthz"), client.get("/api/v1/openapi.json"), client.get("/api/v1/nowhere")):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+        assert "Server" not in response.headers
+
+
+def test_the_docs_page_loads_its_scripts_from_this_server_only(client):
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "cdn" not in html and "https://" not in html
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css", "swagger-ui-standalone-preset.js"):
+        assert f"/api/v1/docs/assets/{asset}" in html
+        served = client.get(f"/api/v1/docs/assets/{asset}")
+        assert served.status_code == 200 and len(served.data) > 10_000
+    assert client.get("/api/v1/docs/assets/index.html").status_code == 404
+
+
+def test_retry_after_is_sent_only_with_a_429(client, people, till):
+    register = client.post("/api/v1/auth/register", json={"email": "r@example.com", "password": PASSWORD,
+                                                           "name": "R", "country": "AE"})
+    assert register.status_code == 201 and "Retry-After" not in register.headers
+    partner = people.partner()
+    scan = client.post("/api/v1/pos/scan", json={"member_number": partner["member"]["member_number"]},
+                       headers=till.headers)
+    assert scan.status_code == 200 and "Retry-After" not in scan.headers
