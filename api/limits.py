@@ -3,8 +3,9 @@
 Counted in memory for a single process, in Redis when ``REDIS_URL`` is set (then all
 workers share one count). Login is limited per client address and, separately, per
 email, so spreading a password-guessing run over many addresses does not help. Scans
-are limited per signed-in till, so one store's tills behind one address do not
-throttle each other, and a stolen till token cannot try payloads at speed.
+and purchases are limited per signed-in till (by its user id, not by the spelling of its
+Authorization header), so one store's tills behind one address do not throttle each
+other, and a stolen till token cannot try payloads or member numbers at speed.
 
 Each app gets its own ``Limiter``: Flask-Limiter keeps its storage and key prefix on
 the instance, so one module-level instance shared by several apps (tests build many)
@@ -13,11 +14,11 @@ would count them all together.
 
 from __future__ import annotations
 
-import hashlib
-
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from api.auth import current_user
 
 
 def email_key() -> str:
@@ -28,9 +29,9 @@ def email_key() -> str:
     return "addr:" + get_remote_address()
 
 
-def bearer_key() -> str:
-    token = request.headers.get("Authorization", "")
-    return "bearer:" + hashlib.sha256(token.encode()).hexdigest()[:32]
+def user_key() -> str:
+    """The signed-in user (401 when there is none: the view would refuse it anyway)."""
+    return f"user:{current_user().id}"
 
 
 # endpoint -> [(settings attribute holding the limit, key function; None counts by address)]
@@ -38,7 +39,8 @@ LIMITED_ENDPOINTS = {
     "auth.Register": [("register_limit", None)],
     "auth.Login": [("login_limit", None), ("login_limit", email_key)],
     "auth.Refresh": [("refresh_limit", None)],
-    "pos.Scan": [("scan_limit", bearer_key)],
+    "pos.Scan": [("scan_limit", user_key)],
+    "pos.Purchases": [("purchase_limit", user_key)],
 }
 
 

@@ -76,8 +76,9 @@ def seed(members: int) -> None:
                    'Asia/Riyadh', true, 'blue', now() - interval '100 days'
             FROM generate_series(1, :n) AS i"""), {"n": members})
         conn.execute(text("""
-            INSERT INTO devices (member_id, token, platform, created_at, last_seen_at)
-            SELECT i, 'bench-token-' || i, CASE WHEN i % 2 = 0 THEN 'android' ELSE 'ios' END, now(), now()
+            INSERT INTO devices (member_id, token, token_digest, platform, created_at, last_seen_at)
+            SELECT i, 'bench-token-' || i, encode(sha256(('bench-token-' || i)::bytea), 'hex'),
+                   CASE WHEN i % 2 = 0 THEN 'android' ELSE 'ios' END, now(), now()
             FROM generate_series(1, :n) AS i"""), {"n": members})
         conn.execute(text("""
             INSERT INTO users (id, email, password_hash, name, role, is_active, created_at)

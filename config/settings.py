@@ -51,6 +51,8 @@ class Settings:
     refresh_limit: str = "30 per minute"
     # A till scans a customer every few seconds; a script trying payloads scans faster.
     scan_limit: str = "60 per minute"
+    # A busy till books a sale every ten seconds or so; a script booking member numbers, faster.
+    purchase_limit: str = "120 per minute"
 
     # How many reverse proxies in front set X-Forwarded-For; 0 trusts none of it, so
     # a client cannot choose the address its rate limit is counted under.
@@ -214,6 +216,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         register_limit=env.get("RATE_LIMIT_REGISTER", "20 per hour"),
         refresh_limit=env.get("RATE_LIMIT_REFRESH", "30 per minute"),
         scan_limit=env.get("RATE_LIMIT_SCAN", "60 per minute"),
+        purchase_limit=env.get("RATE_LIMIT_PURCHASE", "120 per minute"),
         proxy_hops=int(env.get("PROXY_HOPS", 0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),

@@ -156,6 +156,7 @@ def settings(tmp_path: Path) -> Settings:
         register_limit="1000 per minute",
         refresh_limit="1000 per minute",
         scan_limit="1000 per minute",
+        purchase_limit="1000 per minute",
     )
 
 

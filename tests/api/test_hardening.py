@@ -122,3 +122,34 @@ def test_retry_after_is_sent_only_with_a_429(client, people, till):
     scan = client.post("/api/v1/pos/scan", json={"member_number": partner["member"]["member_number"]},
                        headers=till.headers)
     assert scan.status_code == 200 and "Retry-After" not in scan.headers
+
+
+@pytest.mark.parametrize("length, status", [(3000, 201), (4096, 201), (4097, 422)])
+def test_a_long_device_token_registers_up_to_its_bound(client, people, length, status):
+    partner = people.partner()
+    token = "t" * length
+    response = client.post("/api/v1/me/devices", json={"token": token, "platform": "android"},
+                           headers=partner["headers"])
+    assert response.status_code == status, response.json
+    if status == 201:
+        again = client.post("/api/v1/me/devices", json={"token": token, "platform": "ios"}, headers=partner["headers"])
+        assert again.status_code == 201 and again.json["id"] == response.json["id"]  # the same phone, upserted
+        assert client.delete(f"/api/v1/me/devices/{token}", headers=partner["headers"]).status_code == 204
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda p: p[:-1] + "é",  # a non-ASCII signature character
+    lambda p: p[:-2] + "١٢",  # Arabic-Indic digits where the MAC is
+    lambda p: p.replace(".", ".١", 1),  # and in the key id
+    lambda p: p + "\u200b",  # an invisible character after it
+    lambda p: p[:-26] + "0" * 26,  # outside base32
+])
+def test_a_qr_payload_outside_its_alphabet_is_a_422_at_scan_and_purchase(client, people, till, mangle):
+    partner = people.partner()
+    payload = mangle(till.card(partner))
+    scan = client.post("/api/v1/pos/scan", json={"qr_payload": payload}, headers=till.headers)
+    buy = client.post("/api/v1/pos/purchases", headers=till.headers, json={
+        "qr_payload": payload, "receipt_number": "R-1", "total": {"amount": "10.00", "currency": "AED"}})
+    for response in (scan, buy):
+        assert response.status_code == 422
+        assert response.json["errors"]["json"]["qr_payload"] == ["this member code is not genuine"]

@@ -79,3 +79,28 @@ def test_a_till_scanning_faster_than_a_queue_moves_is_429_and_other_tills_are_no
     statuses = [first.client.post("/api/v1/pos/scan", json=scan, headers=first.headers).status_code for _ in range(3)]
     assert statuses == [422, 422, 429]
     assert second.client.post("/api/v1/pos/scan", json=scan, headers=second.headers).status_code == 422
+
+
+def test_spelling_the_authorization_header_differently_does_not_reset_a_tills_limit(connection, settings, clock, people):
+    app = build_app(connection, settings.with_overrides(scan_limit="2 per minute"), clock)
+    client = app.test_client()
+    people.client = client
+    partner = people.partner()
+    cashier = people.staff("cashier")
+    token = cashier["headers"]["Authorization"].split(" ", 1)[1]
+    spellings = [f"Bearer {token}", f"bearer {token}", f"BEARER   {token}  "]
+    statuses = [client.post("/api/v1/pos/scan", json={"member_number": partner["member"]["member_number"]},
+                            headers={"Authorization": spelling}).status_code for spelling in spellings]
+    assert statuses == [200, 200, 429]
+
+
+def test_purchases_are_limited_per_till(connection, settings, clock, people):
+    app = build_app(connection, settings.with_overrides(purchase_limit="2 per minute"), clock)
+    client = app.test_client()
+    people.client = client
+    partner = people.partner()
+    cashier = people.staff("cashier")
+    statuses = [client.post("/api/v1/pos/purchases", headers=cashier["headers"], json={
+        "member_number": partner["member"]["member_number"], "receipt_number": f"R-{i}",
+        "total": {"amount": "10.00", "currency": "AED"}}).status_code for i in range(3)]
+    assert statuses[2] == 429 and all(s != 429 for s in statuses[:2])

@@ -22,7 +22,7 @@ from infra.clock import utcnow
 from infra.db import make_engine, make_sessionmaker
 from infra.jobs import Job
 from notifications.campaigns import Campaign, Delivery
-from notifications.devices import Device
+from notifications.devices import Device, digest
 from tests.conftest import PASSWORD, _database_url
 from wallet.members import accounts
 from wallet.members.models import Member, User
@@ -69,7 +69,8 @@ def seed(factory, count: int) -> None:
                                     "language": "en", "timezone": "Asia/Dubai", "marketing_opt_in": True,
                                     "tier": "blue", "created_at": now} for i, uid in enumerate(user_ids)])
         member_ids = s.scalars(select(Member.id).order_by(Member.id)).all()
-        s.execute(insert(Device), [{"member_id": mid, "token": f"tok-{mid}", "platform": "android",
+        s.execute(insert(Device), [{"member_id": mid, "token": f"tok-{mid}", "token_digest": digest(f"tok-{mid}"),
+                                    "platform": "android",
                                     "created_at": now, "last_seen_at": now} for mid in member_ids])
         accounts.create_staff(s, email="marketer@example.com", password=PASSWORD, name="M", role="marketer", now=now)
         s.commit()
