@@ -11,12 +11,13 @@ import logging
 from typing import Any
 
 import flask_smorest
-from flask import Flask
+from flask import Flask, request
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
 from infra import errors as kinds
+from infra import logs
 
 logger = logging.getLogger(__name__)
 
@@ -70,8 +71,9 @@ def _domain_error(error: kinds.DomainError) -> tuple[dict[str, Any], int, dict[s
 
 
 def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:
-    # The detail goes to the log for the engineer on call, never to the client.
-    logger.exception("unhandled error", exc_info=error)
+    # The traceback goes to the log for the engineer on call, never to the client; what the
+    # database said about the refused row goes nowhere (infra.logs).
+    logger.error("unhandled error on %s %s\n%s", request.method, request.path, logs.describe(error))
     return error_body(500, InternalServerError.description), 500
 
 

@@ -1,8 +1,9 @@
 """``Idempotency-Key`` for value-moving POSTs.
 
-A view wrapped by ``value_moving`` runs once per key: on success the wrapper stores the
-response under the caller's key (if one was sent) in the request's transaction, so the
-request's one commit (``api.db``) keeps both or neither. A retry with the same key and body gets the stored response
+A view wrapped by ``value_moving`` runs once per key: the wrapper first reserves the caller's
+key (if one was sent) in the request's transaction, then stores the response under it, so
+the request's one commit (``api.db``) keeps both or neither; requests with the same key at
+once wait for the first and replay its answer (``infra.idempotency.reserve``). A retry with the same key and body gets the stored response
 without running the view again; with another body, 409.
 """
 
@@ -20,7 +21,6 @@ from api.auth import current_user
 from api.clock import now
 from api.db import get_session
 from infra import idempotency
-from infra.errors import IdempotencyConflict
 
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
@@ -48,30 +48,23 @@ def value_moving(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         key = request.headers.get(HEADER)
+        if key is None:
+            return view(*args, **kwargs)
+        key = key.strip()
+        if not key or len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
+            abort(400, message=f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters",
+                  errors={"headers": {HEADER: [f"1 to {MAX_KEY} printable ASCII characters"]}})
         session = get_session()
-        if key is not None:
-            key = key.strip()
-            if not key or len(key) > MAX_KEY:
-                abort(400, message=f"{HEADER} must be 1 to {MAX_KEY} characters",
-                      errors={"headers": {HEADER: ["1 to 255 characters"]}})
-            scope = f"user:{current_user().id}"
-            digest = _request_hash()
-            record = idempotency.find(session, scope=scope, key=key, request_hash=digest)
-            if record is not None:
-                return _replay(record)
+        scope = f"user:{current_user().id}"
+        earlier = idempotency.reserve(session, scope=scope, key=key, request_hash=_request_hash(), now=now())
+        if earlier is not None:
+            return _replay(earlier)
         response = view(*args, **kwargs)
-        if key is not None and isinstance(response, Response) and response.status_code < 400:
-            try:
-                idempotency.save(session, scope=scope, key=key, request_hash=digest, status=response.status_code,
-                                 body=response.get_data(as_text=True), now=now())
-            except IdempotencyConflict:
-                # The same request, sent twice at once, committed first on the other
-                # connection: undo this copy's work and answer with theirs.
-                session.rollback()
-                record = idempotency.find(session, scope=scope, key=key, request_hash=digest)
-                if record is None:
-                    raise
-                return _replay(record)
+        if isinstance(response, Response) and response.status_code < 400:
+            idempotency.complete(session, scope=scope, key=key, status=response.status_code,
+                                 body=response.get_data(as_text=True))
+        # An error answer is not stored: the request rolls back, the reservation with it, and a
+        # retry runs again.
         return response
 
     return wrapper  # type: ignore[return-value]

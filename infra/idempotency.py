@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import String, Text, UniqueConstraint, delete, select
+from sqlalchemy import String, Text, UniqueConstraint, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -41,16 +41,35 @@ def find(session: Session, *, scope: str, key: str, request_hash: str) -> Idempo
     return record
 
 
-def save(
-    session: Session, *, scope: str, key: str, request_hash: str, status: int, body: str, now: dt.datetime
-) -> None:
-    """Store the response. Raises ``IdempotencyConflict`` when a concurrent request stored one first."""
+def reserve(session: Session, *, scope: str, key: str, request_hash: str, now: dt.datetime) -> IdempotencyRecord | None:
+    """Claim the key for this request before any work is done; None when this request holds it now.
+
+    The claim is a row inserted in the caller's transaction, so it stands or falls with the
+    work. Several requests with one key at once: the UNIQUE index makes the others wait for
+    the first one's transaction; when it commits they get its record back (to replay its
+    response), when it rolls back one of them takes the key. Without the claim, the others
+    would run the work themselves and answer 409 "already refunded" instead of the first
+    response (the same key and body must get the same answer).
+
+    Returns the earlier record when one exists. Raises ``IdempotencyConflict`` when that
+    record was made for another body.
+    """
     try:
         with session.begin_nested():
-            session.add(IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, status=status,
-                                          body=body, created_at=now))
-    except IntegrityError as exc:
-        raise IdempotencyConflict("a request with this idempotency key is already being processed") from exc
+            session.add(IdempotencyRecord(scope=scope, key=key, request_hash=request_hash, status=0, body="",
+                                          created_at=now))
+    except IntegrityError:
+        record = find(session, scope=scope, key=key, request_hash=request_hash)
+        if record is None:  # removed meanwhile (forget_before): a key that old is no longer recognised
+            return reserve(session, scope=scope, key=key, request_hash=request_hash, now=now)
+        return record
+    return None
+
+
+def complete(session: Session, *, scope: str, key: str, status: int, body: str) -> None:
+    """Store the response under the key this request reserved."""
+    session.execute(update(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+                    .values(status=status, body=body).execution_options(synchronize_session=False))
 
 
 KEEP = dt.timedelta(days=7)

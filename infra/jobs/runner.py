@@ -18,13 +18,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import traceback
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
+from infra import logs
 from infra.db import among, is_postgres
 from infra.jobs.models import Job
 from infra.jobs.queue import PENDING, enqueue
@@ -118,9 +118,9 @@ def execute(context: JobContext, job: Claimed, *, jitter: Callable[[], float] = 
         try:
             result = registered.run(ctx, **job.args)
         except Exception as exc:  # a handler's failure is the job's outcome, not the worker's
-            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            logger.warning("job %s %s (attempt %d of %d) failed: %s", job.id, job.name, job.attempts,
-                           job.max_attempts, error, exc_info=True)
+            error = logs.summary(exc)
+            logger.warning("job %s %s (attempt %d of %d) failed:\n%s", job.id, job.name, job.attempts,
+                           job.max_attempts, logs.describe(exc))
     now = context.clock()
     with context.factory() as session:
         if error is None and isinstance(result, Again):

@@ -150,3 +150,32 @@ def test_ten_refunds_of_one_purchase_at_once_reverse_it_once(live_till):
     with factory() as s:
         member = s.scalar(select(accounts.Member).where(accounts.Member.member_number == number))
         assert assert_consistent(s, ledger.member_account(s, member.id, START).id) == 0
+
+
+def test_ten_refunds_at_once_of_a_purchase_that_earned_nothing_refund_it_once(live_till):
+    # given a purchase below the minimum: no points, so no ledger transaction to guard it
+    app, headers, number, factory = live_till
+    body = {"member_number": number, "receipt_number": "R-0", "total": {"amount": "0.50", "currency": "AED"}}
+    purchase = app.test_client().post("/api/v1/pos/purchases", json=body, headers=headers).json
+    assert purchase["points_earned"] == 0
+
+    responses = _at_once(10, lambda: app.test_client().post(
+        f"/api/v1/pos/purchases/{purchase['id']}/refund", headers=headers))
+
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 9
+
+
+def test_ten_refunds_at_once_with_one_key_all_get_the_first_answer(live_till):
+    app, headers, number, factory = live_till
+    body = {"member_number": number, "receipt_number": "R-3", "total": {"amount": "300.00", "currency": "AED"}}
+    purchase = app.test_client().post("/api/v1/pos/purchases", json=body, headers=headers).json
+
+    responses = _at_once(10, lambda: app.test_client().post(
+        f"/api/v1/pos/purchases/{purchase['id']}/refund", headers={**headers, "Idempotency-Key": "refund-once"}))
+
+    assert [r.status_code for r in responses] == [201] * 10
+    assert len({r.get_data() for r in responses}) == 1
+    assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 9
+    with factory() as s:
+        member = s.scalar(select(accounts.Member).where(accounts.Member.member_number == number))
+        assert assert_consistent(s, ledger.member_account(s, member.id, START).id) == 0

@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, select
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -223,12 +223,20 @@ def refund_at_store(session: Session, *, purchase_id: int, store_id: int, actor_
 
 
 def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.datetime) -> ledger.LedgerTransaction | None:
-    """Reverse the purchase's points. Raises ``Conflict`` when it was already refunded.
+    """Reverse the purchase's points. Raises ``AlreadyReversed`` when it was already refunded.
 
     Returns the reversal, or None for a purchase that earned nothing.
     """
-    if purchase.refunded_at is not None:
+    # One conditional UPDATE decides which of several refunds at once wins, whatever the
+    # points: it holds the purchase's row lock until commit, and the others find it refunded.
+    # (Only a purchase that earned points also has the ledger's UNIQUE reverses_id behind it.)
+    won = session.execute(
+        update(Purchase).where(Purchase.id == purchase.id, Purchase.refunded_at.is_(None))
+        .values(refunded_at=now).execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
         raise AlreadyReversed("this purchase was already refunded")
+    session.refresh(purchase)
     tx = None
     if purchase.transaction_id is not None:
         tx = ledger.reverse(
@@ -239,6 +247,5 @@ def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.
             actor_user_id=actor_user_id,
         )
         purchase.refund_transaction_id = tx.id
-    purchase.refunded_at = now
     session.flush()
     return tx
