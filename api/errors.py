@@ -59,13 +59,22 @@ def error_body(status: int, message: str, errors: dict[str, Any] | None = None) 
     return body
 
 
+def nested(path: str, messages: list[str]) -> dict[str, Any]:
+    """``"total.currency"`` -> ``{"total": {"currency": [...]}}``: the shape marshmallow gives
+    schema errors, so a client reads field errors one way whoever found them."""
+    tree: Any = messages
+    for part in reversed(path.split(".")):
+        tree = {part: tree}
+    return tree
+
+
 def _domain_error(error: kinds.DomainError) -> tuple[dict[str, Any], int, dict[str, str]]:
     status = next((code for cls, code in DOMAIN_STATUS if isinstance(error, cls)), 400)
     if isinstance(error, kinds.Unavailable):
         wait = max(60, round(error.retry_after))
         message = f"{error.service} is unavailable right now, try again in a minute: {error.message}"
         return error_body(503, message), 503, {"Retry-After": str(wait)}
-    errors = {"json": {error.field: [error.message]}} if error.field else None
+    errors = {"json": nested(error.field, [error.message])} if error.field else None
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
     return error_body(status, error.message, errors), status, headers
 

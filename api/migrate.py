@@ -23,7 +23,6 @@ MODEL_MODULES = (
     "wallet.members.models",
     "wallet.members.refresh_tokens",
     "wallet.ledger.models",
-    "wallet.earning.tiers",
     "wallet.earning.rules",
     "wallet.earning.purchases",
     "notifications.devices",

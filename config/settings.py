@@ -187,6 +187,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         for name, value in (("SECRET_KEY", secret_key), ("JWT_SECRET", jwt_secret)):
             if len(value.encode()) < MIN_SECRET_BYTES:
                 raise ConfigError(f"{name} must be at least {MIN_SECRET_BYTES} bytes")
+        if not env.get("REDIS_URL"):
+            # Without Redis every worker process counts rate limits on its own (a login limit of
+            # 10 a minute becomes 10 per process), and jobs wait in the database.
+            raise ConfigError("production needs REDIS_URL: rate limits are shared through it, and jobs run on Celery")
     else:
         if not (secret_key and jwt_secret):
             generated = _dev_secrets(instance_dir)

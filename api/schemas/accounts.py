@@ -52,7 +52,8 @@ class MemberSchema(Schema):
     language = fields.String()
     timezone = fields.String()
     company_name = fields.String(allow_none=True)
-    tier = fields.String()
+    tier = fields.String(metadata={"description": "the tier's stable code: blue, silver, gold, platinum"})
+    tier_name = fields.String(metadata={"description": "the tier's name as a partner reads it"})
     marketing_opt_in = fields.Boolean()
     created_at = fields.DateTime()
 

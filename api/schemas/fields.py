@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 import zoneinfo
 from typing import Any
 
@@ -25,6 +26,13 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+# Arabic-Indic (٠-٩) and Eastern Arabic-Indic (۰-۹) digits are what a Gulf keyboard types, and
+# the Arabic decimal separator (٫) with them: read as 0-9 and ".". Anything else a number
+# parser would take (1e7, 1_000, " 100 ", "+5", ".5") is refused: a till sends plain decimals.
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹٫", "01234567890123456789.")
+_PLAIN_DECIMAL = re.compile(r"-?[0-9]{1,15}(\.[0-9]{1,6})?")
+
+
 class DecimalString(fields.Decimal):
     """A decimal sent as a string ("129.50"): a JSON float has already lost the cents (0.1 + 0.2)."""
 
@@ -34,12 +42,22 @@ class DecimalString(fields.Decimal):
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
         if not isinstance(value, str):
             raise ValidationError('Not a decimal string, such as "129.50".')
-        return super()._deserialize(value, attr, data, **kwargs)
+        plain = value.translate(_ARABIC_DIGITS)
+        if not _PLAIN_DECIMAL.fullmatch(plain):
+            raise ValidationError('Not a plain decimal such as "129.50": digits, one point, no spaces or exponent.')
+        return super()._deserialize(plain, attr, data, **kwargs)
+
+
+def visible(text: str) -> str:
+    """``text`` without the characters that show nothing (spaces, zero-width and other format marks)."""
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs"))
 
 
 def not_blank(value: str) -> None:
-    if not value.strip():
-        raise ValidationError("Must not be blank.")
+    if not visible(value):
+        raise ValidationError("Must not be blank (only spaces or invisible characters).")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\t\n" for ch in value):
+        raise ValidationError("Must not hold control characters.")
 
 
 @functools.cache

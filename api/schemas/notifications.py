@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Id, Name, Timestamp
+from api.schemas.fields import Id, Name, StrictBoolean, Timestamp
 from api.schemas.wallet import BonusTermsSchema
 from notifications.devices import PLATFORMS
 
@@ -44,8 +44,8 @@ class NotificationPageSchema(Schema):
 
 
 class NotificationMarkSchema(Schema):
-    read = fields.Boolean(load_default=True)
-    opened = fields.Boolean(load_default=False)
+    read = StrictBoolean(load_default=True)
+    opened = StrictBoolean(load_default=False)
 
 
 class SegmentCreateSchema(Schema):

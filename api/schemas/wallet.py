@@ -13,11 +13,15 @@ SKU = validate.Length(min=1, max=64)
 
 
 class MoneySchema(Schema):
+    error_messages = {"type": 'Must be an object such as {"amount": "129.50", "currency": "AED"}.'}
+
     amount = DecimalString(required=True, validate=validate.Range(min=Decimal("0.001"), max=Decimal("10000000")))
     currency = Currency(required=True)
 
 
 class ItemSchema(Schema):
+    error_messages = {"type": 'Must be an object such as {"sku": "MPS5-2055516", "quantity": 4, "unit_price": "420.00"}.'}
+
     sku = fields.String(required=True, validate=SKU)
     quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
     unit_price = DecimalString(required=True, validate=validate.Range(min=Decimal(0), max=Decimal("10000000")))
@@ -40,7 +44,8 @@ class ScanSchema(MemberRefSchema):
 class ScannedSchema(Schema):
     member_number = fields.String()
     name = fields.String()
-    tier = fields.String()
+    tier = fields.String(metadata={"description": "the tier's stable code"})
+    tier_name = fields.String()
     balance = fields.Integer()
 
 
@@ -74,6 +79,7 @@ class RefundSchema(Schema):
 
 
 class TierSchema(Schema):
+    code = fields.String(metadata={"description": "the stable code, as /me's tier says it"})
     name = fields.String()
     multiplier = fields.Decimal(as_string=True)
     qualifying_points = fields.Integer()

@@ -83,6 +83,9 @@ class Refresh(MethodView):
 
 @auth_blp.route("/logout")
 class Logout(MethodView):
+    # Signed in first: without a token the answer is 401, whatever the body says.
+    decorators = [roles_required(*Role)]
+
     @auth_blp.arguments(RefreshSchema)
     @auth_blp.response(204)
     def post(self, body: dict[str, Any]) -> None:

@@ -65,7 +65,7 @@ class Scan(MethodView):
         scanned = purchases.scan(get_session(), member_number=number, field=field, now=now())
         member = scanned.member
         return {"member_number": member.member_number, "name": member.name, "tier": member.tier,
-                "balance": scanned.balance}
+                "tier_name": member.tier_name, "balance": scanned.balance}
 
 
 @blp.route("/purchases")

@@ -153,3 +153,84 @@ def test_a_qr_payload_outside_its_alphabet_is_a_422_at_scan_and_purchase(client,
     for response in (scan, buy):
         assert response.status_code == 422
         assert response.json["errors"]["json"]["qr_payload"] == ["this member code is not genuine"]
+
+
+@pytest.mark.parametrize("email", ["ｐartner@example.com", "PARTNER@EXAMPLE.COM", "partner@ｅxample.com"])
+def test_a_look_alike_of_a_registered_email_is_the_same_account(client, people, email):
+    people.partner(email="partner@example.com")
+    again = client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": "P",
+                                                        "country": "AE"})
+    assert again.status_code == 409 and again.json["errors"]["json"] == {"email": [
+        "an account with this email already exists"]}
+    # and it signs in the one account
+    login = client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert login.status_code == 200
+
+
+@pytest.mark.parametrize("email", ["pаypal@example.com",  # Cyrillic а among Latin letters
+                                   "partner@exаmple.com",  # in the domain
+                                   "part\u200bner@example.com"])  # a zero-width space
+def test_an_email_that_mixes_alphabets_or_hides_characters_is_refused(client, session, email):
+    response = client.post("/api/v1/auth/register", json={"email": email, "password": PASSWORD, "name": "P",
+                                                           "country": "AE"})
+    assert response.status_code == 422 and "email" in response.json["errors"]["json"]
+    assert session.scalar(select(User).where(User.name == "P")) is None
+
+
+def test_an_email_in_one_other_alphabet_is_welcome(client):
+    response = client.post("/api/v1/auth/register", json={"email": "محمد@example.com", "password": PASSWORD,
+                                                           "name": "Mohammed", "country": "AE"})
+    assert response.status_code == 201, response.json
+
+
+@pytest.mark.parametrize("amount", ["1e7", "1_000", " 100 ", "+5", ".5", "1,000.00", "0x10", "١e٢"])
+def test_amounts_in_other_number_syntaxes_are_refused(client, people, till, amount):
+    partner = people.partner()
+    response = till.buy(partner, amount)
+    assert response.status_code == 422 and "amount" in response.json["errors"]["json"]["total"]
+
+
+def test_an_amount_in_arabic_indic_digits_is_read(client, people, till):
+    partner = people.partner()
+    response = till.buy(partner, "١٢٩٫٥٠")  # 129.50
+    assert response.status_code == 201, response.json
+    assert response.json["points_earned"] == 129
+
+
+@pytest.mark.parametrize("value", ["yes", 1, "true", None])
+def test_booleans_are_json_booleans_only(client, people, value):
+    partner = people.partner()
+    response = client.patch("/api/v1/me", json={"marketing_opt_in": value}, headers=partner["headers"])
+    assert response.status_code == 422 and "marketing_opt_in" in response.json["errors"]["json"]
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", " \u2060 ", "\u00ad", "A\x07B"])
+def test_a_name_of_only_invisible_or_control_characters_is_refused(client, name):
+    response = client.post("/api/v1/auth/register", json={"email": "inv@example.com", "password": PASSWORD,
+                                                           "name": name, "country": "AE"})
+    assert response.status_code == 422 and "name" in response.json["errors"]["json"]
+
+
+def test_logout_without_a_token_is_401_not_422(client):
+    response = client.post("/api/v1/auth/logout", json={})
+    assert response.status_code == 401
+
+
+def test_a_total_sent_as_a_string_is_explained(client, people, till):
+    partner = people.partner()
+    response = client.post("/api/v1/pos/purchases", headers=till.headers, json={
+        "member_number": partner["member"]["member_number"], "receipt_number": "R-1", "total": "129.50"})
+    assert response.status_code == 422
+    assert response.json["errors"]["json"] == {"total": {"_schema": [
+        'Must be an object such as {"amount": "129.50", "currency": "AED"}.']}}
+
+
+def test_the_tier_is_spelled_one_way_everywhere_a_code_and_a_name(client, people, till):
+    partner = people.partner()
+    till.buy(partner, "2500.00")  # Silver
+    me = client.get("/api/v1/me", headers=partner["headers"]).json
+    scan = client.post("/api/v1/pos/scan", json={"member_number": partner["member"]["member_number"]},
+                       headers=till.headers).json
+    wallet = client.get("/api/v1/me/wallet", headers=partner["headers"]).json
+    assert (me["tier"], me["tier_name"]) == (scan["tier"], scan["tier_name"]) == \
+        (wallet["tier"]["code"], wallet["tier"]["name"]) == ("silver", "Silver")

@@ -26,7 +26,7 @@ def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, peop
     assert wallet["balance"] == 1800
     assert wallet["lifetime_earned"] == 1800
     assert wallet["expiring"] == [{"points": 300, "expires_at": "2028-11-23T09:00:00+00:00"}]
-    assert wallet["tier"] == {"name": "Blue", "multiplier": "1.000", "qualifying_points": 1500,
+    assert wallet["tier"] == {"code": "blue", "name": "Blue", "multiplier": "1.000", "qualifying_points": 1500,
                               "next_tier": "Silver", "points_to_next": 500}
 
 

@@ -27,6 +27,7 @@ def test_development_generates_secrets_once_and_reuses_them(tmp_path):
         ({"SECRET_KEY": STRONG, "DATABASE_URL": "postgresql://db/pw"}, "JWT_SECRET"),
         ({"SECRET_KEY": STRONG, "JWT_SECRET": STRONG}, "DATABASE_URL"),
         ({"SECRET_KEY": STRONG, "JWT_SECRET": "short", "DATABASE_URL": "postgresql://db/pw"}, "JWT_SECRET"),
+        ({"SECRET_KEY": STRONG, "JWT_SECRET": STRONG, "DATABASE_URL": "postgresql://db/pw"}, "REDIS_URL"),
     ],
 )
 def test_production_refuses_missing_or_weak_settings(tmp_path, env, missing):

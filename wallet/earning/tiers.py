@@ -9,24 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
-from sqlalchemy import Numeric, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from infra.db import Base
 from wallet.ledger import LedgerAccount, QualifyingDay, member_account, qualifying_points
-from wallet.members.models import Member
+from wallet.members.models import Member, Tier
 
-
-class Tier(Base):
-    __tablename__ = "tiers"
-
-    code: Mapped[str] = mapped_column(String(32), primary_key=True)
-    name: Mapped[str] = mapped_column(String(64))
-    rank: Mapped[int] = mapped_column(unique=True)
-    min_points: Mapped[int]
-    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+__all__ = ["Tier", "TierProgress", "all_tiers", "get_tier", "progress", "recalculate_all", "tier_for", "upgrade_on_earn"]
 
 
 @dataclass(frozen=True)
@@ -76,6 +66,7 @@ def upgrade_on_earn(session: Session, member: Member, now: dt.datetime, *, accou
     if earned.rank > get_tier(session, member.tier).rank:
         member.tier = earned.code
         session.flush()
+        session.expire(member, ["tier_info"])
     return get_tier(session, member.tier)
 
 
@@ -101,5 +92,6 @@ def recalculate_all(session: Session, *, now: dt.datetime) -> dict[str, int]:
         if target.code != member.tier:
             changes["upgraded" if target.rank > rank.get(member.tier, -1) else "downgraded"] += 1
             member.tier = target.code
+            session.expire(member, ["tier_info"])
     session.flush()
     return changes

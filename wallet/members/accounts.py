@@ -1,12 +1,13 @@
 """Accounts: signing up partners, creating staff and stores, signing in, profiles.
 
-Emails are stored lower-cased and unique across partners and staff, so one login
-form serves everyone.
+Emails are stored normalised (NFKC, case-folded) and unique across partners and staff, so
+one login form serves everyone and a look-alike spelling finds the same account.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from sqlalchemy import select
@@ -36,7 +37,30 @@ _DEFAULT_TIMEZONE = {
 
 
 def normalize_email(email: str) -> str:
-    return email.strip().lower()
+    """The form an email is stored and compared in: NFKC (a fullwidth ``ｐ`` is a ``p``) and case-folded."""
+    return unicodedata.normalize("NFKC", email).strip().casefold()
+
+
+def _scripts(text: str) -> set[str]:
+    """The writing systems of the letters in ``text`` (LATIN, CYRILLIC, GREEK, ARABIC, ...)."""
+    return {unicodedata.name(ch, "UNKNOWN").split()[0] for ch in text if ch.isalpha()}
+
+
+def checked_email(email: str) -> str:
+    """``email`` normalised, refused when a part of it mixes alphabets (``pаypal`` with a Cyrillic
+    ``а``) or holds invisible characters: the look-alikes mail providers refuse too.
+
+    Raises ``InvalidInput`` naming ``email``.
+    """
+    normal = normalize_email(email)
+    if any(unicodedata.category(ch) in ("Cf", "Cc", "Zs") for ch in normal):
+        raise InvalidInput("an email address cannot hold spaces or invisible characters", field="email")
+    local, _, domain = normal.rpartition("@")
+    for part in (local, *domain.split(".")):
+        if len(_scripts(part)) > 1:
+            raise InvalidInput("this email address mixes alphabets (such as Latin and Cyrillic letters "
+                               "that look alike); use one alphabet per part", field="email")
+    return normal
 
 
 def _add_user(session: Session, user: User) -> None:
@@ -77,7 +101,7 @@ def register_member(
             raise InvalidInput("no member has this invite code", field="invite_code")
 
     user = User(
-        email=normalize_email(email),
+        email=checked_email(email),
         password_hash=hash_password(password),
         name=name.strip(),
         role=Role.PARTNER.value,
@@ -140,7 +164,7 @@ def create_staff(
     elif store_id is not None:
         raise InvalidInput("only a cashier belongs to a store", field="store_id")
     user = User(
-        email=normalize_email(email),
+        email=checked_email(email),
         password_hash=hash_password(password),
         name=name.strip(),
         role=role,

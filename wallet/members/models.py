@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infra.db import Base
@@ -62,6 +63,20 @@ class User(Base):
     member: Mapped["Member | None"] = relationship(back_populates="user", lazy="joined")
 
 
+class Tier(Base):
+    """A tier: a stable ``code`` (what ``members.tier`` holds and the API's ``tier`` fields say)
+    and the ``name`` a partner reads. The rules that move members between tiers are in
+    ``wallet.earning.tiers``."""
+
+    __tablename__ = "tiers"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    rank: Mapped[int] = mapped_column(unique=True)
+    min_points: Mapped[int]
+    multiplier: Mapped[Decimal] = mapped_column(Numeric(6, 3))
+
+
 class Member(Base):
     __tablename__ = "members"
 
@@ -75,11 +90,16 @@ class Member(Base):
     timezone: Mapped[str] = mapped_column(String(64))
     company_name: Mapped[str | None] = mapped_column(String(120))
     marketing_opt_in: Mapped[bool] = mapped_column(default=False)
-    tier: Mapped[str] = mapped_column(String(32), default="blue")
+    tier: Mapped[str] = mapped_column(ForeignKey("tiers.code", ondelete="RESTRICT"), default="blue")
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
     created_at: Mapped[dt.datetime]
 
     user: Mapped[User] = relationship(back_populates="member", lazy="joined")
+    tier_info: Mapped[Tier] = relationship(lazy="joined", viewonly=True)
+
+    @property
+    def tier_name(self) -> str:
+        return self.tier_info.name
 
     @property
     def name(self) -> str:
