@@ -23,7 +23,7 @@ from notifications.devices import Device
 from notifications.errors import Conflict, InvalidInput, NotFound
 from notifications.inbox import Notification
 from notifications.push import Push
-from wallet.earning.rules import BonusRule
+from wallet.earning.rules import BonusRule, Program, within_limits
 from wallet.members.models import Member
 
 LANGUAGES = ("en", "ar", "pl")
@@ -97,6 +97,13 @@ def create(
     if session.get(segments.Segment, segment_id) is None:
         raise InvalidInput("no such segment", field="segment_id")
     if offer:
+        program = session.get(Program, offer["country"])
+        if program is None:
+            raise InvalidInput(f"no earning program is set up for {offer['country']}", field="offer.country")
+        if not within_limits(program, offer["kind"], offer["value"]):
+            raise InvalidInput("this offer is above what the program lets a campaign give "
+                               f"(at most ×{program.max_bonus_multiplier} or {program.max_bonus_per_item} points "
+                               "an item); make it a bonus rule an admin approves", field="offer.value")
         # Stored as JSON: decimals and times as strings, read back in ``schedule``.
         offer = {**offer, "value": str(offer["value"]), "starts_at": offer["starts_at"].isoformat(),
                  "ends_at": offer["ends_at"].isoformat()}
@@ -132,6 +139,8 @@ def schedule(session: Session, campaign_id: int, *, now: dt.datetime, senders: i
             value=Decimal(str(offer["value"])), skus=offer.get("skus", []), categories=offer.get("categories", []),
             tiers=[], starts_at=dt.datetime.fromisoformat(offer["starts_at"]),
             ends_at=dt.datetime.fromisoformat(offer["ends_at"]), active=True, audience_only=True, created_at=now,
+            created_by_user_id=campaign.created_by_user_id, approved_at=now,  # within limits: checked at create
+            approved_by_user_id=campaign.created_by_user_id,
         )
         session.add(rule)
         session.flush()

@@ -23,7 +23,7 @@ class ItemSchema(Schema):
     error_messages = {"type": 'Must be an object such as {"sku": "MPS5-2055516", "quantity": 4, "unit_price": "420.00"}.'}
 
     sku = fields.String(required=True, validate=SKU)
-    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=10_000))
+    quantity = fields.Integer(required=True, strict=True, validate=validate.Range(min=1, max=1_000))
     unit_price = DecimalString(required=True, validate=validate.Range(min=Decimal(0), max=Decimal("10000000")))
 
 
@@ -52,7 +52,8 @@ class ScannedSchema(Schema):
 class PurchaseCreateSchema(MemberRefSchema):
     receipt_number = fields.String(required=True, validate=[validate.Length(min=1, max=64), not_blank])
     total = fields.Nested(MoneySchema, required=True)
-    items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(max=500))
+    items = fields.List(fields.Nested(ItemSchema), validate=validate.Length(max=200),
+                        metadata={"description": "when given, the lines must add up to the total"})
 
 
 class BreakdownLine(Schema):
@@ -147,6 +148,13 @@ class ProgramSchema(Schema):
     min_purchase = DecimalString(load_default=Decimal(0), validate=validate.Range(min=Decimal(0), max=Decimal(1_000_000)))
     daily_cap = fields.Integer(load_default=None, allow_none=True, strict=True, validate=validate.Range(min=1, max=10**12))
     expiry_months = fields.Integer(load_default=24, strict=True, validate=validate.Range(min=1, max=120))
+    max_bonus_multiplier = DecimalString(load_default=Decimal(3), validate=validate.Range(min=Decimal(1), max=Decimal(100)),
+                                         metadata={"description": "the largest multiplier a marketer's bonus may have "
+                                                                  "without an admin's approval"})
+    max_bonus_per_item = fields.Integer(load_default=50, strict=True, validate=validate.Range(min=0, max=100_000),
+                                        metadata={"description": "the most points per item, likewise"})
+    max_bonus_per_purchase = fields.Integer(load_default=10_000, strict=True, validate=validate.Range(min=0, max=10**9),
+                                            metadata={"description": "what all bonuses together may add to one purchase"})
 
 
 class BonusTermsSchema(Schema):
@@ -171,6 +179,10 @@ class BonusRuleSchema(BonusTermsSchema):
     name = Name(required=True)
     tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
     active = StrictBoolean(load_default=True)
+    status = fields.String(dump_only=True, metadata={
+        "description": "approved, or pending_approval: a marketer's bonus above the program's limits, "
+                       "which gives nothing until an admin approves it"})
+    approved_at = fields.DateTime(dump_only=True, allow_none=True)
 
 
 class BonusRulePatchSchema(Schema):

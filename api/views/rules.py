@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from api.auth import roles_required
+from api.auth import current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.schemas.wallet import BonusRulePatchSchema, BonusRuleSchema, ProductSchema, ProgramSchema
@@ -48,8 +48,23 @@ class BonusRules(MethodView):
     @blp.arguments(BonusRuleSchema)
     @blp.response(201, BonusRuleSchema)
     def post(self, body: dict[str, Any]) -> rules.BonusRule:
-        """A time-boxed bonus: a multiplier or points per item, for some SKUs, categories or tiers"""
-        return rules.create_bonus_rule(get_session(), now=now(), **body)
+        """A time-boxed bonus: a multiplier or points per item, for some SKUs, categories or tiers.
+
+        A marketer's bonus above the country's limits waits for an admin (status pending_approval).
+        """
+        user = current_user()
+        return rules.create_bonus_rule(get_session(), now=now(), created_by_user_id=user.id,
+                                       approved=user.role == Role.ADMIN, **body)
+
+
+@blp.route("/bonus-rules/<id:rule_id>/approve")
+class BonusRuleApproval(MethodView):
+    decorators = [roles_required(Role.ADMIN)]
+
+    @blp.response(200, BonusRuleSchema)
+    def post(self, rule_id: int) -> rules.BonusRule:
+        """Let a marketer's bonus above the limits run"""
+        return rules.approve_bonus_rule(get_session(), rule_id, approved_by_user_id=current_user().id, now=now())
 
 
 @blp.route("/bonus-rules/<id:rule_id>")

@@ -234,3 +234,68 @@ def test_the_tier_is_spelled_one_way_everywhere_a_code_and_a_name(client, people
     wallet = client.get("/api/v1/me/wallet", headers=partner["headers"]).json
     assert (me["tier"], me["tier_name"]) == (scan["tier"], scan["tier_name"]) == \
         (wallet["tier"]["code"], wallet["tier"]["name"]) == ("silver", "Silver")
+
+
+PER_ITEM = {"name": "10 points a tyre", "country": "AE", "kind": "per_item", "value": "10",
+            "starts_at": "2026-11-01T00:00:00+04:00", "ends_at": "2026-12-31T00:00:00+04:00"}
+
+
+def test_points_cannot_be_minted_with_free_lines_on_a_small_receipt(client, people, till):
+    # given a per-item bonus running
+    admin = people.staff("admin")
+    assert client.post("/api/v1/admin/bonus-rules", json=PER_ITEM, headers=admin["headers"]).status_code == 201
+    partner = people.partner()
+
+    # when a till sends the receipt of the adversarial pass: 500 free lines of 10,000 on 1.00 AED
+    mint = [{"sku": f"X{i}", "quantity": 10_000, "unit_price": "0"} for i in range(500)]
+    refused = till.buy(partner, "1.00", items=mint)
+    # or the same within the bounds, but with lines that do not add up to the total
+    bounded = till.buy(partner, "1.00", items=[{"sku": f"X{i}", "quantity": 1000, "unit_price": "0"} for i in range(200)])
+    # or free lines beside one real one that does add up
+    honest = till.buy(partner, "1.00", items=[{"sku": "GIFT", "quantity": 1000, "unit_price": "0"},
+                                               {"sku": "CAP", "quantity": 1, "unit_price": "1.00"}])
+
+    # then the first two are refused naming the items, and the third earns for the one paid item
+    assert refused.status_code == 422 and "items" in refused.json["errors"]["json"]
+    assert bounded.status_code == 422 and "add up to 0" in bounded.json["errors"]["json"]["items"][0]
+    assert honest.status_code == 201 and honest.json["points_earned"] == 1 + 10
+    assert client.get("/api/v1/me/wallet", headers=partner["headers"]).json["balance"] == 11
+
+
+def test_a_marketers_bonus_above_the_limits_waits_for_an_admin_and_all_bonuses_stay_capped(client, people, till):
+    marketer, admin = people.staff("marketer"), people.staff("admin")
+    huge = {**PER_ITEM, "name": "x1000", "kind": "multiplier", "value": "1000"}
+
+    # when a marketer makes a x1,000 bonus, it is kept but gives nothing
+    rule = client.post("/api/v1/admin/bonus-rules", json=huge, headers=marketer["headers"])
+    assert rule.status_code == 201 and rule.json["status"] == "pending_approval"
+    assert till.buy(people.partner(), "100.00").json["points_earned"] == 100
+    # a marketer cannot approve it
+    assert client.post(f"/api/v1/admin/bonus-rules/{rule.json['id']}/approve",
+                       headers=marketer["headers"]).status_code == 403
+
+    # once an admin approves it, it runs, but all bonuses on one purchase stop at the program's cap
+    approved = client.post(f"/api/v1/admin/bonus-rules/{rule.json['id']}/approve", headers=admin["headers"])
+    assert approved.status_code == 200 and approved.json["status"] == "approved"
+    booked = till.buy(people.partner(), "100.00").json
+    assert booked["points_earned"] == 100 + 10_000
+    assert booked["breakdown"][-1]["rule"] == "bonus_cap"
+
+
+def test_a_marketers_bonus_within_the_limits_runs_at_once(client, people, till):
+    marketer = people.staff("marketer")
+    rule = client.post("/api/v1/admin/bonus-rules", json={**PER_ITEM, "kind": "multiplier", "value": "2"},
+                       headers=marketer["headers"])
+    assert rule.json["status"] == "approved"
+    assert till.buy(people.partner(), "100.00").json["points_earned"] == 200
+
+
+def test_a_campaign_offer_above_the_limits_is_refused(client, people):
+    marketer = people.staff("marketer")
+    segment = client.post("/api/v1/segments", json={"name": "all", "rules": {"all": []}}, headers=marketer["headers"])
+    offer = {"country": "AE", "kind": "multiplier", "value": "1000", "starts_at": "2026-11-01T00:00:00+04:00",
+             "ends_at": "2026-12-31T00:00:00+04:00"}
+    response = client.post("/api/v1/campaigns", headers=marketer["headers"], json={
+        "name": "Mint", "segment_id": segment.json["id"], "offer": offer,
+        "message": {"title": {"en": "t"}, "body": {"en": "b"}}})
+    assert response.status_code == 422 and "value" in response.json["errors"]["json"]["offer"]

@@ -35,7 +35,8 @@ def test_a_winter_bonus_for_a_category_applies_to_the_tyres_on_the_receipt(clien
     assert purchase["breakdown"][-1]["rule_id"] == rule.json["id"]
 
     client.patch(f"/api/v1/admin/bonus-rules/{rule.json['id']}", json={"active": False}, headers=admin["headers"])
-    again = till.buy(people.partner(), "500.00", items=[{"sku": "WT-205", "quantity": 4, "unit_price": "100.00"}])
+    again = till.buy(people.partner(), "500.00", items=[{"sku": "WT-205", "quantity": 4, "unit_price": "100.00"},
+                                                       {"sku": "OIL", "quantity": 1, "unit_price": "100.00"}])
     assert again.json["points_earned"] == 500
 
 

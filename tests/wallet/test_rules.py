@@ -16,13 +16,14 @@ WINTER = dict(starts_at=dt.datetime(2026, 11, 1, tzinfo=dt.timezone.utc),
 
 def program(**kw):
     values = dict(country="AE", currency="AED", points_per_unit=1, per_amount=Decimal(1), rounding="down",
-                  min_purchase=Decimal(0), daily_cap=None, expiry_months=24) | kw
+                  min_purchase=Decimal(0), daily_cap=None, expiry_months=24, max_bonus_multiplier=Decimal(3),
+                  max_bonus_per_item=50, max_bonus_per_purchase=10_000) | kw
     return Program(**values)
 
 
 def bonus(**kw):
     values = dict(id=7, name="Winter tyres ×2", country="AE", kind="multiplier", value=Decimal(2), skus=[],
-                  categories=["winter-tyres"], tiers=[], active=True) | WINTER | kw
+                  categories=["winter-tyres"], tiers=[], active=True, approved_at=START) | WINTER | kw
     return BonusRule(**values)
 
 
@@ -88,3 +89,21 @@ def test_the_daily_cap_cuts_the_last_purchase_of_the_day():
 def test_adding_months_keeps_the_day_or_takes_the_months_last(start, months, end):
     at = dt.datetime(*start, 12, tzinfo=dt.timezone.utc)
     assert add_months(at, months) == dt.datetime(*end, 12, tzinfo=dt.timezone.utc)
+
+
+def test_zero_priced_lines_earn_no_per_item_points():
+    per_item = bonus(kind="per_item", value=Decimal(10), categories=[])
+    result = run("100.00", lines=[Line("GIFT", 500, Decimal(0)), Line("T1", 2, Decimal(50))], bonuses=[per_item])
+    assert [b for b in result.breakdown if b["rule"] == "bonus"][0]["points"] == 20  # the 2 paid items only
+
+
+def test_all_bonuses_together_stop_at_the_programs_cap_and_the_breakdown_says_so():
+    per_item = bonus(kind="per_item", value=Decimal(10), categories=[])
+    result = run("1000.00", lines=[Line("T1", 1000, Decimal(1))], bonuses=[per_item], max_bonus_per_purchase=2500)
+    assert result.points == 1000 + 2500
+    assert result.breakdown[-1] == {"rule": "bonus_cap", "label": "bonuses capped at 2500 points a purchase",
+                                    "points": 0, "rule_id": 7, "withheld": 7500}
+
+
+def test_a_bonus_waiting_for_approval_gives_nothing():
+    assert run("100.00", bonuses=[bonus(categories=[], approved_at=None)]).points == 100

@@ -42,6 +42,11 @@ class Program(Base):
     min_purchase: Mapped[Decimal] = mapped_column(Numeric(14, 3), default=Decimal(0))
     daily_cap: Mapped[int | None]
     expiry_months: Mapped[int] = mapped_column(default=24)
+    # What a marketer's bonus may give without an admin's approval, and what all bonuses
+    # together may add to one purchase whoever made them (the last guard against minting).
+    max_bonus_multiplier: Mapped[Decimal] = mapped_column(Numeric(10, 3), default=Decimal(3), server_default="3")
+    max_bonus_per_item: Mapped[int] = mapped_column(default=50, server_default="50")
+    max_bonus_per_purchase: Mapped[int] = mapped_column(default=10_000, server_default="10000")
     updated_at: Mapped[dt.datetime]
 
 
@@ -79,6 +84,14 @@ class BonusRule(Base):
     # Only for the members listed in bonus_audiences (a campaign's offer).
     audience_only: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[dt.datetime]
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # None: waiting for an admin (a marketer's bonus above the program's limits); it gives nothing.
+    approved_at: Mapped[dt.datetime | None]
+    approved_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+    @property
+    def status(self) -> str:
+        return "approved" if self.approved_at is not None else "pending_approval"
 
 
 class BonusAudience(Base):
@@ -146,8 +159,10 @@ def compute(
         extra = int((base * (tier_multiplier - 1)).quantize(Decimal(1), rounding=ROUND_DOWN))
         if extra:
             result.add("tier", f"{tier_name} ×{_plain(tier_multiplier)}", extra)
+    bonus_room = program.max_bonus_per_purchase
     for rule in bonuses:
-        if not (rule.active and rule.starts_at <= at < rule.ends_at) or (rule.tiers and tier_code not in rule.tiers):
+        if not (rule.active and rule.approved_at is not None and rule.starts_at <= at < rule.ends_at) \
+                or (rule.tiers and tier_code not in rule.tiers):
             continue
         targeted = bool(rule.skus or rule.categories)
         eligible = [ln for ln in lines if ln.sku in rule.skus or (ln.category and ln.category in rule.categories)]
@@ -155,10 +170,16 @@ def compute(
             amount = sum((ln.amount for ln in eligible), Decimal(0)) if targeted else total
             extra = int((_base(program, amount) * (rule.value - 1)).quantize(Decimal(1), rounding=ROUND_DOWN))
         else:
-            quantity = sum(ln.quantity for ln in eligible) if targeted else sum(ln.quantity for ln in lines)
-            extra = int((rule.value * quantity).quantize(Decimal(1), rounding=ROUND_DOWN))
-        if extra > 0:
-            result.add("bonus", rule.name, extra, rule_id=rule.id)
+            # Items given away (a price of 0) earn no per-item points: 500 free lines are no purchase.
+            paid = [ln for ln in (eligible if targeted else lines) if ln.unit_price > 0]
+            extra = int((rule.value * sum(ln.quantity for ln in paid)).quantize(Decimal(1), rounding=ROUND_DOWN))
+        given = min(extra, bonus_room)
+        if given > 0:
+            result.add("bonus", rule.name, given, rule_id=rule.id)
+            bonus_room -= given
+        if given < extra:
+            result.add("bonus_cap", f"bonuses capped at {program.max_bonus_per_purchase} points a purchase", 0,
+                       rule_id=rule.id, withheld=extra - given)
     if program.daily_cap is not None and earned_today + result.points > program.daily_cap:
         allowed = max(program.daily_cap - earned_today, 0)
         result.add("daily_cap", f"daily cap of {program.daily_cap} points", allowed - result.points)
@@ -216,10 +237,37 @@ def bonus_rules(session: Session, *, limit: int = 500) -> list[BonusRule]:
     return list(session.scalars(select(BonusRule).order_by(BonusRule.id.desc()).limit(limit)))
 
 
-def create_bonus_rule(session: Session, *, now: dt.datetime, **terms: Any) -> BonusRule:
-    rule = BonusRule(created_at=now, **terms)
+def within_limits(program: Program, kind: str, value: Decimal) -> bool:
+    """Whether a bonus of this kind and value is one a marketer may run without an admin."""
+    if kind == "multiplier":
+        return value <= program.max_bonus_multiplier
+    return value <= program.max_bonus_per_item
+
+
+def create_bonus_rule(session: Session, *, now: dt.datetime, created_by_user_id: int, approved: bool,
+                      **terms: Any) -> BonusRule:
+    """A bonus rule. ``approved``: the creator may approve it (an admin); otherwise it is approved
+    only when it is within the country's limits, and waits for an admin when it is not.
+
+    Raises ``NotFound`` for a country without a program.
+    """
+    program = get_program(session, terms["country"])
+    rule = BonusRule(created_at=now, created_by_user_id=created_by_user_id, **terms)
+    if approved or within_limits(program, rule.kind, rule.value):
+        rule.approved_at, rule.approved_by_user_id = now, created_by_user_id
     session.add(rule)
     session.flush()
+    return rule
+
+
+def approve_bonus_rule(session: Session, rule_id: int, *, approved_by_user_id: int, now: dt.datetime) -> BonusRule:
+    """An admin lets a bonus above the limits run. Raises ``NotFound``; approving twice changes nothing."""
+    rule = session.get(BonusRule, rule_id)
+    if rule is None:
+        raise NotFound("no such bonus rule")
+    if rule.approved_at is None:
+        rule.approved_at, rule.approved_by_user_id = now, approved_by_user_id
+        session.flush()
     return rule
 
 
