@@ -26,6 +26,9 @@ class ConfigError(RuntimeError):
 class Settings:
     app_env: str = "development"
     database_url: str = ""
+    # The owner's connection, for `flask db upgrade` only; the app connects as DATABASE_URL's
+    # role, which owns nothing (README, "Security"). Empty: migrations use DATABASE_URL.
+    migration_database_url: str | None = None
     secret_key: str = ""
     jwt_secret: str = ""
     redis_url: str | None = None
@@ -205,6 +208,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         database_url=database_url,
         secret_key=secret_key,
         jwt_secret=jwt_secret,
+        migration_database_url=env.get("MIGRATION_DATABASE_URL") or None,
         redis_url=env.get("REDIS_URL") or None,
         upload_dir=Path(env.get("UPLOAD_DIR", instance_dir / "uploads")),
         instance_dir=instance_dir,

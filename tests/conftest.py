@@ -24,6 +24,7 @@ from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from api import create_app, worker
@@ -108,13 +109,36 @@ def reset_database(engine: Engine) -> None:
         Path(engine.url.database or "").unlink(missing_ok=True)
 
 
+APP_ROLE = "partner_wallet_app"  # the role the migrations make for the application
+
+
+def as_app_role(url: str) -> str:
+    """The same PostgreSQL database, signed in as the application's role (trust auth here, as on
+    the development machines; production gives it a password). SQLite has no roles."""
+    if not url.startswith("postgresql"):
+        return url
+    return make_url(url).set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
-    """The test database, brought to head by the real migrations."""
+def owner_engine() -> Iterator[Engine]:
+    """The test database as its owner, brought to head by the real migrations (which the owner runs)."""
     url = _database_url()
     eng = make_engine(url)
     reset_database(eng)
     command.upgrade(alembic_config(url=url), "head")
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(owner_engine: Engine) -> Iterator[Engine]:
+    """The test database as the application sees it: on PostgreSQL as the role that owns nothing
+    and may only insert into the ledger, as in production."""
+    if owner_engine.dialect.name != "postgresql":
+        yield owner_engine
+        return
+    eng = make_engine(as_app_role(owner_engine.url.render_as_string(hide_password=False)))
     yield eng
     eng.dispose()
 
@@ -274,18 +298,21 @@ def till(client: FlaskClient, people: People, app: Flask, clock: Clock) -> Till:
 
 
 @pytest.fixture
-def isolated_engine(engine: Engine) -> Iterator[Engine]:
-    """PostgreSQL only: an engine whose connections live in a fresh, migrated schema, for tests
-    that need real commits from several connections (the savepoint per test cannot give that)."""
+def isolated_engine(owner_engine: Engine) -> Iterator[Engine]:
+    """PostgreSQL only: an engine whose connections live in a fresh schema, migrated by the owner and
+    used as the application's role, for tests that need real commits from several connections
+    (the savepoint per test cannot give that)."""
     schema = f"concurrency_{uuid.uuid4().hex[:8]}"
-    with engine.begin() as conn:
+    url = owner_engine.url.render_as_string(hide_password=False)
+    with owner_engine.begin() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
-    eng = make_engine(engine.url.render_as_string(hide_password=False), pool_size=50, max_overflow=10,
-                      connect_args={"options": f"-csearch_path={schema}"})
-    with eng.connect() as conn:
+    owner = make_engine(url, connect_args={"options": f"-csearch_path={schema}"})
+    with owner.connect() as conn:
         command.upgrade(alembic_config(connection=conn), "head")
         conn.commit()
+    owner.dispose()
+    eng = make_engine(as_app_role(url), pool_size=50, max_overflow=10, connect_args={"options": f"-csearch_path={schema}"})
     yield eng
     eng.dispose()
-    with engine.begin() as conn:
+    with owner_engine.begin() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))

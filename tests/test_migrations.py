@@ -14,14 +14,15 @@ from api.migrate import alembic_config, target_metadata
 from infra.db import make_engine
 
 
-def test_the_migrated_database_matches_the_models(engine):
-    with engine.connect() as conn:
+def test_the_migrated_database_matches_the_models(owner_engine):
+    with owner_engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         diff = compare_metadata(context, target_metadata())
     assert diff == []
 
 
-def test_migrations_go_up_from_empty_down_to_nothing_and_up_again(engine, tmp_path):
+def test_migrations_go_up_from_empty_down_to_nothing_and_up_again(owner_engine, tmp_path):
+    engine = owner_engine
     if engine.dialect.name == "sqlite":
         fresh = make_engine(f"sqlite:///{tmp_path / 'fresh.sqlite3'}")
         schema = None

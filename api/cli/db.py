@@ -1,4 +1,5 @@
-"""``flask db ...``: Alembic's commands on ``DATABASE_URL``."""
+"""``flask db ...``: Alembic's commands, as the database's owner (``MIGRATION_DATABASE_URL``,
+else ``DATABASE_URL``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ cli = AppGroup("db", help="Database migrations (Alembic).")
 
 
 def _config() -> Config:
-    return alembic_config(url=current_app.config["SETTINGS"].database_url)
+    settings = current_app.config["SETTINGS"]
+    return alembic_config(url=settings.migration_database_url or settings.database_url)
 
 
 @cli.command("upgrade")

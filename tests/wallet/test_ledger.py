@@ -177,7 +177,9 @@ def test_the_database_refuses_to_change_or_delete_ledger_rows(session, member, s
     session.flush()
     with pytest.raises((IntegrityError, DBAPIError)) as refused, session.begin_nested():
         session.execute(text(statement))
-    assert "append-only" in str(refused.value)
+    # SQLite's trigger says so; on PostgreSQL the application's role may not even try
+    # (test_the_database_guards.py shows the owner meets the same triggers)
+    assert "append-only" in str(refused.value) or "permission denied" in str(refused.value)
     assert assert_consistent(session, tx.account_id) == 90
 
 
