@@ -27,7 +27,7 @@ migrate: install
 run: migrate
 	@$(BIN)/flask --app wsgi jobs work & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
+	$(BIN)/gunicorn -c python:config.gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile - wsgi:app
 
 test: migrate
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
