@@ -32,6 +32,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from . import registry
@@ -39,7 +40,7 @@ from .reading import FiscalKeys, FiscalReading
 from .tax_numbers import nif_checks, nif_is_well_formed
 from .values import amount, check_year, content_key, date_in_future, refuse, warning
 
-FORMAT = "atcud"
+FORMAT: Final = "atcud"
 LISBON = ZoneInfo("Europe/Lisbon")
 GENERIC_CONSUMER = "999999990"
 
@@ -205,7 +206,8 @@ def _atcud(text: str, document_id: str, warnings: list[str]) -> str | None:
 def _check_sums(amounts: dict[str, Decimal], warnings: list[str]) -> None:
     taxes = sum((amounts.get(key, Decimal(0)) for key in _TAX_FIELDS), Decimal(0))
     if abs(amounts["N"] - taxes) > _SUM_TOLERANCE:
-        warnings.append(warning("atcud.tax_total_mismatch", f"the tax total N {amounts['N']} is not the sum of the taxes {taxes}"))
+        text = f"the tax total N {amounts['N']} is not the sum of the taxes {taxes}"
+        warnings.append(warning("atcud.tax_total_mismatch", text))
     if any(key in amounts for key in _BASE_FIELDS):
         gross = sum((amounts.get(key, Decimal(0)) for key in _BASE_FIELDS), Decimal(0)) + amounts["N"]
         if abs(amounts["O"] - gross) > _SUM_TOLERANCE:

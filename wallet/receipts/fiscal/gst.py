@@ -31,31 +31,34 @@ date is flagged: the portal refuses future-dated documents.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import functools
 import json
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from . import registry
 from .errors import FiscalKeysInvalid
-from .reading import FiscalKeys, FiscalReading
+from .reading import FiscalKeys, FiscalReading, Signature
 from .tax_numbers import gstin_checks, gstin_is_well_formed
 from .values import b64url_decode_strict, check_year, checked_amount, content_key, date_in_future, refuse, warning
 
-FORMAT = "gst"
+FORMAT: Final = "gst"
 KOLKATA = ZoneInfo("Asia/Kolkata")
 UNREGISTERED_BUYER = "URP"
 DOCUMENT_TYPES = {"INV": "invoice", "CRN": "credit note", "DBN": "debit note"}
 _XMLDSIG_RS256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-_JWS = re.compile(r"(eyJ[A-Za-z0-9_-]+)\.(eyJ[A-Za-z0-9_-]+)\.([A-Za-z0-9_-]*)")
+# Padding is tolerated here so that a padded code is refused (gst.bad_base64), not ignored.
+_JWS = re.compile(r"(eyJ[A-Za-z0-9_=-]+)\.(eyJ[A-Za-z0-9_=-]+)\.([A-Za-z0-9_=-]*)")
 _DOC_DATE = re.compile(r"([0-9]{2})/([0-9]{2})/([0-9]{4})")
 _IRN_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2}) ([0-9]{2}):([0-9]{2}):([0-9]{2})")
 _IRN = re.compile(r"[0-9a-f]{64}")
@@ -67,7 +70,7 @@ def detect(text: str) -> bool:
     match = _JWS.fullmatch(text)
     if not match:
         return False
-    header, payload = _json_object(match.group(1)), _json_object(match.group(2))
+    header, payload = _json_object(match.group(1), strict=False), _json_object(match.group(2), strict=False)
     return header is not None and "alg" in header and payload is not None and "data" in payload
 
 
@@ -76,7 +79,8 @@ def parse(text: str, *, now: dt.datetime, keys: FiscalKeys) -> FiscalReading:
     assert match is not None
     header_text, payload_text, signature_text = match.groups()
     header, payload = _json_object(header_text), _json_object(payload_text)
-    assert header is not None and payload is not None
+    if header is None or payload is None:
+        raise refuse(FORMAT, "bad_base64", "the header or payload is not base64url without padding")
     warnings: list[str] = []
     if header["alg"] == _XMLDSIG_RS256:
         warnings.append(warning("gst.nonstandard_alg", "the header names RSA-SHA256 by its XML-DSig URI, not RS256"))
@@ -112,7 +116,10 @@ def parse(text: str, *, now: dt.datetime, keys: FiscalKeys) -> FiscalReading:
 
     if registered_at.date() < issued_on:
         warnings.append(
-            warning("gst.registered_before_issue", f"the IRN was registered on {registered_at.date()}, before the document date {issued_on}")
+            warning(
+                "gst.registered_before_issue",
+                f"the IRN was registered on {registered_at.date()}, before the document date {issued_on}",
+            )
         )
     date_in_future(FORMAT, issued_on, KOLKATA, now, warnings)
     issuer = payload.get("iss")
@@ -147,9 +154,16 @@ def parse(text: str, *, now: dt.datetime, keys: FiscalKeys) -> FiscalReading:
     )
 
 
-def _json_object(segment: str) -> dict[str, Any] | None:
-    """A base64url segment holding a JSON object, or None."""
-    raw = b64url_decode_strict(segment)
+def _json_object(segment: str, *, strict: bool = True) -> dict[str, Any] | None:
+    """A base64url segment holding a JSON object, or None; ``strict=False`` tolerates padding."""
+    if strict:
+        raw = b64url_decode_strict(segment)
+    else:
+        unpadded = segment.rstrip("=")
+        try:
+            raw = base64.urlsafe_b64decode(unpadded + "=" * (-len(unpadded) % 4))
+        except ValueError:  # binascii.Error: a length no base64 has
+            return None
     if raw is None:
         return None
     try:
@@ -215,18 +229,19 @@ def _irn_date(text: str) -> dt.datetime:
     match = _IRN_DATE.fullmatch(text)
     if not match:
         raise refuse(FORMAT, "bad_date", f"IrnDt {text!r} is not YYYY-MM-DD HH:MM:SS")
-    parts = [int(part) for part in match.groups()]
-    check_year(FORMAT, "bad_date", parts[0], text)
+    year, month, day, hour, minute, second = (int(part) for part in match.groups())
+    check_year(FORMAT, "bad_date", year, text)
     try:
-        return dt.datetime(*parts, tzinfo=KOLKATA)
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=KOLKATA)
     except ValueError:
         raise refuse(FORMAT, "bad_date", f"IrnDt {text} does not exist") from None
 
 
-def _verify(signed: bytes, signature: bytes, keys: FiscalKeys, warnings: list[str]) -> str:
+def _verify(signed: bytes, signature: bytes, keys: FiscalKeys, warnings: list[str]) -> Signature:
     public_keys = _public_keys(keys.gst_public_keys)
     if not public_keys:
-        warnings.append(warning("gst.signature_unverifiable", "no e-invoice portal key is configured; the signature is not checked"))
+        text = "no e-invoice portal key is configured; the signature is not checked"
+        warnings.append(warning("gst.signature_unverifiable", text))
         return "unverifiable"
     for key in public_keys:
         try:
@@ -243,6 +258,7 @@ def _public_keys(blobs: tuple[bytes, ...]) -> tuple[rsa.RSAPublicKey, ...]:
     """The configured keys (PEM public keys or certificates), loaded once per configuration."""
     loaded = []
     for blob in blobs:
+        key: PublicKeyTypes
         try:
             if b"CERTIFICATE" in blob:
                 key = x509.load_pem_x509_certificate(blob).public_key()

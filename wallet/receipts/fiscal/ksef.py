@@ -31,6 +31,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from cryptography import x509
@@ -41,11 +42,11 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from . import registry
 from .errors import FiscalKeysInvalid
-from .reading import FiscalKeys, FiscalReading
+from .reading import FiscalKeys, FiscalReading, Signature
 from .tax_numbers import nip_checks, nip_is_well_formed
 from .values import b64url_decode_strict, check_year, content_key, date_in_future, refuse, warning
 
-FORMAT = "ksef"
+FORMAT: Final = "ksef"
 WARSAW = ZoneInfo("Europe/Warsaw")
 # host -> (environment, path prefix before "invoice"/"certificate", current documentation?)
 HOSTS = {
@@ -62,6 +63,7 @@ _LINK = re.compile(r"(?i:(https?)://([a-z0-9.-]+))(/[^?#]*)?(.*)", re.DOTALL)
 _DATE = re.compile(r"([0-9]{2})-([0-9]{2})-([0-9]{4})")
 _SERIAL = re.compile(r"[0-9A-Fa-f]{1,40}")
 _CONTEXT_VALUE = re.compile(r"[A-Za-z0-9-]{1,64}")
+_STANDARD_B64_HASH = re.compile(r"[A-Za-z0-9+/]{43}=?")
 
 
 def detect(text: str) -> bool:
@@ -88,13 +90,18 @@ def parse(text: str, *, now: dt.datetime, keys: FiscalKeys) -> FiscalReading:
     if not current:
         warnings.append(warning("ksef.legacy_address", f"the link uses the address {host}{prefix}, documented until 2025"))
     if environment != "production":
-        warnings.append(warning("ksef.test_environment", f"the link is to the KSeF {environment} environment, not a real invoice"))
+        note = f"the link is to the KSeF {environment} environment, not a real invoice"
+        warnings.append(warning("ksef.test_environment", note))
     if kind == "invoice":
         return _kod_i(segments, environment, now, warnings)
     return _kod_ii(text, segments, environment, keys, warnings)
 
 
 def _kod_i(segments: list[str], environment: str, now: dt.datetime, warnings: list[str]) -> FiscalReading:
+    if len(segments) > 3 and _STANDARD_B64_HASH.fullmatch("/".join(segments[2:])):
+        # A hash in standard base64 (as in the July 2025 draft of the documentation):
+        # its "/" split the path. Refuse it for its alphabet, not as a strange link.
+        segments = [*segments[:2], "/".join(segments[2:])]
     if len(segments) != 3:
         raise refuse(FORMAT, "bad_url", "KOD I is .../invoice/{NIP}/{DD-MM-YYYY}/{hash}")
     nip_text, date_text, hash_text = segments
@@ -199,11 +206,14 @@ def _hash(text: str) -> bytes:
     return decoded
 
 
-def _verify(signed: bytes, signature: bytes, serial: int, keys: FiscalKeys, warnings: list[str]) -> str:
+def _verify(signed: bytes, signature: bytes, serial: int, keys: FiscalKeys, warnings: list[str]) -> Signature:
     certificate = next((c for c in _certificates(keys.ksef_certificates) if c.serial_number == serial), None)
     if certificate is None:
         warnings.append(
-            warning("ksef.certificate_unknown", f"the KSeF certificate {serial:X} is not configured; the signature cannot be checked")
+            warning(
+                "ksef.certificate_unknown",
+                f"the KSeF certificate {serial:X} is not configured; the signature cannot be checked",
+            )
         )
         return "unverifiable"
     key = certificate.public_key()

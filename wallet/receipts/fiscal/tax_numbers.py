@@ -30,7 +30,7 @@ def nip_is_well_formed(number: str) -> bool:
 
 def nip_checks(number: str) -> bool:
     """The NIP's tenth digit is its weighted sum mod 11 (a sum of 10 mod 11 is never issued)."""
-    remainder = sum(int(d) * w for d, w in zip(number[:9], _NIP_WEIGHTS)) % 11
+    remainder = sum(int(d) * w for d, w in zip(number[:9], _NIP_WEIGHTS, strict=True)) % 11
     return remainder != 10 and remainder == int(number[9])
 
 
@@ -41,7 +41,7 @@ def nif_is_well_formed(number: str) -> bool:
 
 def nif_checks(number: str) -> bool:
     """The NIF's ninth digit is 11 minus its weighted sum (9..2) mod 11, or 0 when that is 10 or 11."""
-    remainder = sum(int(d) * w for d, w in zip(number[:8], range(9, 1, -1))) % 11
+    remainder = sum(int(d) * w for d, w in zip(number[:8], range(9, 1, -1), strict=True)) % 11
     return int(number[8]) == (0 if remainder < 2 else 11 - remainder)
 
 

@@ -81,13 +81,15 @@ def check_year(format: str, reason: str, year: int, text: str) -> None:
 def time_in_future(format: str, issued_at: dt.datetime, now: dt.datetime, warnings: list[str]) -> None:
     """Warn when a code's date and time lie further ahead of ``now`` than a zone mix-up explains."""
     if issued_at - now > FUTURE_SLACK:
-        warnings.append(warning(f"{format}.issued_in_future", f"the code says it was issued at {issued_at.isoformat()}, after now"))
+        text = f"the code says it was issued at {issued_at.isoformat()}, after now"
+        warnings.append(warning(f"{format}.issued_in_future", text))
 
 
 def date_in_future(format: str, issued_on: dt.date, zone: dt.tzinfo, now: dt.datetime, warnings: list[str]) -> None:
     """Warn when a code's date is after today in the country's zone."""
     if issued_on > now.astimezone(zone).date():
-        warnings.append(warning(f"{format}.issued_in_future", f"the code says it was issued on {issued_on.isoformat()}, after today"))
+        text = f"the code says it was issued on {issued_on.isoformat()}, after today"
+        warnings.append(warning(f"{format}.issued_in_future", text))
 
 
 def b64decode_strict(text: str) -> bytes | None:

@@ -17,7 +17,7 @@ pre-hashed digest. The 32-raw-bytes form of tag 6 is read too, as the standard a
 
 Strict about structure, each defect with its own reason: text that is not canonical
 base64, a length running past the end, an unknown or repeated tag, a missing or empty
-tag 1-5, tags 1-5 not UTF-8, a hash that is not 32 bytes. Lenient about values that
+tag 1-5, tags 1-5 not UTF-8, a hash that is not 32 bytes (as text or raw). Lenient about values that
 can still be read, each with a warning: a VAT number that is not 15 digits starting
 and ending with 3, a timestamp without a zone (read in Asia/Riyadh) or with an offset
 or in ``22/11/2021 03:00 am`` form, amounts without decimals or with a decimal comma.
@@ -32,7 +32,10 @@ What "valid" proves: the hash was signed by the key printed beside it. Anyone ca
 make a key pair; only tag 9 (ZATCA's signature of the whole certificate, which the
 code does not carry) ties the key to ZATCA. The key's fingerprint is kept in
 ``details["public_key_sha256"]`` so that the points rules can notice a seller whose
-key changes. The code carries no currency; VAT totals on Saudi invoices are in SAR
+key changes. Nor does the signature cover tags 1-5: a genuine code with an edited
+total still verifies. So ``content_key`` is the VAT number and the hash when there
+is a hash (an edited total is then still the same receipt), and the VAT number,
+time and total only for phase 1 codes. The code carries no currency; VAT totals on Saudi invoices are in SAR
 and so is ``currency``.
 """
 
@@ -42,19 +45,21 @@ import base64
 import datetime as dt
 import hashlib
 import re
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 from cryptography.hazmat.primitives.serialization import load_der_public_key
 
 from . import registry
-from .reading import FiscalKeys, FiscalReading
+from .reading import FiscalKeys, FiscalReading, Signature
 from .tax_numbers import saudi_vat_number_looks_right
 from .values import amount, amount_key, b64decode_strict, check_year, content_key, refuse, time_in_future, warning
 
-FORMAT = "zatca"
+FORMAT: Final = "zatca"
 RIYADH = ZoneInfo("Asia/Riyadh")
 TAG_NAMES = {
     1: "seller name",
@@ -75,13 +80,16 @@ _ISO = re.compile(
     r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:[.,]([0-9]{1,9}))?)?"
     r"([Zz]|[+-][0-9]{2}:?[0-9]{2})?"
 )
-_DAY_FIRST = re.compile(
-    r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))? ?([AaPp][Mm])?"
-)
+_DAY_FIRST = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})[ T]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))? ?([AaPp][Mm])?")
 
 
 def detect(text: str) -> bool:
-    """Base64 (either alphabet, so a wrong one is refused rather than ignored) whose first record is tag 1."""
+    """Base64 (either alphabet, so a wrong one is refused rather than ignored) whose first record is tag 1.
+
+    Every generator writes the seller name first; a code that does not is not taken
+    for a ZATCA code (sniffing tags 1-9 would claim one random base64 token in 21,
+    tag 1 alone claims one in 256).
+    """
     if len(text) < 20 or not _ALPHABET.fullmatch(text):
         return False
     head = text[:4].replace("-", "+").replace("_", "/")
@@ -114,16 +122,19 @@ def parse(text: str, *, now: dt.datetime, keys: FiscalKeys) -> FiscalReading:
     issued_at = _timestamp(text_values[3], warnings)
     total = amount(FORMAT, "total with VAT", text_values[4], warnings)
     vat = amount(FORMAT, "VAT total", text_values[5], warnings)
-    if vat > total:
+    if abs(vat) > abs(total):
         warnings.append(warning("zatca.vat_exceeds_total", f"the VAT total {vat} is more than the total {total}"))
     time_in_future(FORMAT, issued_at, now, warnings)
 
     invoice_hash = _hash(records[6]) if 6 in records else None
     signature, details = _stamp(records, invoice_hash, warnings)
 
-    key_parts = [vat_number, issued_at.astimezone(dt.timezone.utc).isoformat(), amount_key(total)]
+    # The signature covers the invoice hash, not tags 3-5: with a hash, the hash names
+    # the invoice, so a code whose total was edited is still the same receipt.
     if invoice_hash is not None:
-        key_parts.append(invoice_hash.hex())
+        key_parts = [vat_number, invoice_hash.hex()]
+    else:
+        key_parts = [vat_number, issued_at.astimezone(dt.timezone.utc).isoformat(), amount_key(total)]
     return FiscalReading(
         format=FORMAT,
         country="SA",
@@ -234,20 +245,18 @@ def _zone(zone_text: str | None, text: str, warnings: list[str]) -> dt.tzinfo:
 
 def _hash(value: bytes) -> bytes:
     """Tag 6 as the 32 hash bytes: base64 text (what ZATCA's SDK writes) or the raw bytes (the standard's prose)."""
-    if len(value) == 32:
-        return value
     try:
         decoded = b64decode_strict(value.decode("ascii"))
     except UnicodeDecodeError:
         decoded = None
-    if decoded is None:
-        raise refuse(FORMAT, "bad_hash", f"tag 6 (invoice hash) is neither base64 text nor 32 bytes ({len(value)} bytes)")
-    if len(decoded) != 32:
-        raise refuse(FORMAT, "hash_length", f"tag 6 (invoice hash) is {len(decoded)} bytes, SHA-256 is 32")
-    return decoded
+    if decoded is not None and len(value) != 32:
+        value = decoded
+    if len(value) != 32:
+        raise refuse(FORMAT, "hash_length", f"tag 6 (invoice hash) holds {len(value)} bytes, SHA-256 is 32")
+    return value
 
 
-def _stamp(records: dict[int, bytes], invoice_hash: bytes | None, warnings: list[str]) -> tuple[str, dict[str, str]]:
+def _stamp(records: dict[int, bytes], invoice_hash: bytes | None, warnings: list[str]) -> tuple[Signature, dict[str, str]]:
     """The signature state and the details phase 2 adds."""
     present = [tag for tag in (6, 7, 8, 9) if tag in records]
     if not present:
@@ -293,7 +302,7 @@ def _signature_der(value: bytes, warnings: list[str]) -> bytes | None:
     return None
 
 
-def _public_key(value: bytes, warnings: list[str]) -> ec.EllipticCurvePublicKey | object | None:
+def _public_key(value: bytes, warnings: list[str]) -> PublicKeyTypes | None:
     """Tag 8 as a public key: DER (ZATCA's SDK) or, with a warning, the base64 text of the DER."""
     try:
         return load_der_public_key(value)
