@@ -56,7 +56,8 @@ def test_the_store_card_shows_balance_tier_name_and_on_the_back_expiring_points_
     store = json.loads(unzip(build_store_card(card, identity))["pass.json"])["storeCard"]
 
     assert [(f["key"], f["label"], f["value"]) for f in store["primaryFields"]] == [("balance", "POINTS", 12_480)]
-    assert [(f["label"], f["value"]) for f in store["secondaryFields"]] == [("TIER", "Gold"), ("MEMBER", "Layla Haddad")]
+    assert [(f["label"], f["value"]) for f in store["secondaryFields"]] == [
+        ("TIER", "Gold"), ("MEMBER", "Layla Haddad")]
     back = {f["key"]: (f["label"], f["value"]) for f in store["backFields"]}
     assert back["expiring"] == ("EXPIRING_POINTS", "2027-01-31: 120\n2027-03-31: 300")  # soonest first
     assert back["terms"] == ("TERMS", "Points expire 24 months after they are earned.")
