@@ -44,7 +44,7 @@ def other_identity(tmp_path_factory: pytest.TempPathFactory) -> Identity:
 @pytest.fixture
 def payload() -> str:
     """A real member QR payload, as the till's POST /pos/scan accepts it."""
-    return member_card.issue("AE1234567", keys=CARD_KEYS, now=NOW).payload
+    return member_card.issue("40012345678", keys=CARD_KEYS, now=NOW).payload
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def card(payload: str) -> StoreCard:
         team_id=TEAM,
         organization_name="Partner Wallet",
         description="Partner Wallet member card",
-        member_number="AE1234567",
+        member_number="40012345678",
         member_name="Layla Haddad",
         barcode_message=payload,
         balance=12_480,

@@ -42,10 +42,10 @@ def test_pass_json_has_what_wallet_requires_and_the_member_payload_as_barcode(
     assert data["foregroundColor"] == "rgb(255, 255, 255)" and data["backgroundColor"] == "rgb(17, 42, 70)"
     assert data["labelColor"] == "rgb(255, 193, 7)"
     barcode = {"format": "PKBarcodeFormatQR", "message": payload, "messageEncoding": "iso-8859-1",
-               "altText": "AE1234567"}
+               "altText": "40012345678"}
     assert data["barcodes"] == [barcode] and data["barcode"] == barcode
     # the till accepts exactly what the pass shows
-    assert member_card.verify(data["barcodes"][0]["message"], keys=CARD_KEYS, now=NOW) == "AE1234567"
+    assert member_card.verify(data["barcodes"][0]["message"], keys=CARD_KEYS, now=NOW) == "40012345678"
     assert data["webServiceURL"] == "https://wallet.example.com/api/passes/"
     assert data["authenticationToken"] == "tok_0123456789abcdef0123"
     assert data["relevantDate"] == "2026-11-23T09:00:00+00:00"
@@ -172,7 +172,7 @@ def test_zip_entries_are_sorted_with_a_fixed_timestamp(card: StoreCard, identity
     {"balance": 12_481},
     {"tier_name": "Platinum"},
     {"expiring": [(120, __import__("datetime").date(2027, 1, 31))]},
-    {"barcode_message": "PW1.k1.AE1234567.29657000.AAAA"},
+    {"barcode_message": "PW1.k1.40012345678.29657000.AAAA"},
     {"foreground_color": (0, 0, 0)},
 ])
 def test_a_change_of_content_changes_the_content_hash(card: StoreCard, identity: Identity, change: dict) -> None:

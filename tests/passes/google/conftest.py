@@ -45,12 +45,12 @@ def account_key(_account: tuple[dict[str, Any], rsa.RSAPrivateKey]) -> rsa.RSAPr
 @pytest.fixture
 def payload() -> str:
     """A real member QR payload, as the till's POST /pos/scan accepts it."""
-    return member_card.issue("AE1234567", keys=CARD_KEYS, now=NOW).payload
+    return member_card.issue("40012345678", keys=CARD_KEYS, now=NOW).payload
 
 
 @pytest.fixture
 def member(payload: str) -> dict[str, Any]:
     """A member's loyalty object."""
     return loyalty_object(issuer_id=ISSUER, object_suffix="member-7f3a9c", class_id=f"{ISSUER}.partner-wallet",
-                          member_number="AE1234567", member_name="Layla Haddad", barcode_value=payload,
+                          member_number="40012345678", member_name="Layla Haddad", barcode_value=payload,
                           balance=12_480, tier_name="Gold")

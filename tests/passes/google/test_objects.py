@@ -24,10 +24,10 @@ def translations(localized: dict[str, Any]) -> dict[str, str]:
 def test_the_member_object_carries_account_balance_tier_and_the_till_payload(member: dict, payload: str) -> None:
     assert member["id"] == f"{ISSUER}.member-7f3a9c" and member["classId"] == CLASS_ID
     assert member["state"] == "ACTIVE"
-    assert (member["accountId"], member["accountName"]) == ("AE1234567", "Layla Haddad")
+    assert (member["accountId"], member["accountName"]) == ("40012345678", "Layla Haddad")
     assert member["loyaltyPoints"]["balance"] == {"int": 12_480}
-    assert member["barcode"] == {"type": "QR_CODE", "value": payload, "alternateText": "AE1234567"}
-    assert member_card.verify(member["barcode"]["value"], keys=CARD_KEYS, now=NOW) == "AE1234567"
+    assert member["barcode"] == {"type": "QR_CODE", "value": payload, "alternateText": "40012345678"}
+    assert member_card.verify(member["barcode"]["value"], keys=CARD_KEYS, now=NOW) == "40012345678"
     tier = member["textModulesData"][0]
     assert (tier["id"], tier["header"], tier["body"]) == ("tier", "Tier", "Gold")
 
