@@ -25,6 +25,10 @@ MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _BRACKET = re.compile(rb"[\[\]{}]")
 _ESCAPED_NUL = re.compile(rb"\\u0000", re.I)
+# A UTF-16 surrogate escape that is not half of a pair: Python reads it into a str that no
+# encoder (UTF-8, PostgreSQL) will take.
+_LONE_SURROGATE = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})"
+                             rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}")
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
@@ -65,6 +69,9 @@ def _check_request() -> tuple[dict[str, Any], int] | None:
             return _refuse(400, f"The JSON body nests deeper than {MAX_JSON_DEPTH} levels.")
         if _ESCAPED_NUL.search(raw):
             return _refuse(400, "The body holds a NUL character (\\u0000), which no field accepts.")
+        if _LONE_SURROGATE.search(raw):
+            return _refuse(400, "The body holds half of a UTF-16 surrogate pair (\\ud800 to \\udfff alone), "
+                                "which is no character.")
         return None
     if request.mimetype == "multipart/form-data" and accepts_multipart(request.endpoint, current_app):
         return None

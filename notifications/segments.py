@@ -102,10 +102,10 @@ OPS = {
 
 def _condition(rule: dict[str, Any], now: dt.datetime) -> ColumnElement[bool]:
     name, op, value = rule.get("field"), rule.get("op"), rule.get("value")
-    if name not in FIELDS:
+    if not isinstance(name, str) or name not in FIELDS:
         raise InvalidSegmentRules(f"unknown field {name!r}; fields: {', '.join(sorted(FIELDS))}")
     kind, column = FIELDS[name]
-    if op not in OPS[kind]:
+    if not isinstance(op, str) or op not in OPS[kind]:
         raise InvalidSegmentRules(f"{name} takes the operators {', '.join(sorted(OPS[kind]))}, not {op!r}")
     col = column()
     if kind == "text":

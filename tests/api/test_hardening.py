@@ -299,3 +299,24 @@ def test_a_campaign_offer_above_the_limits_is_refused(client, people):
         "name": "Mint", "segment_id": segment.json["id"], "offer": offer,
         "message": {"title": {"en": "t"}, "body": {"en": "b"}}})
     assert response.status_code == 422 and "value" in response.json["errors"]["json"]["offer"]
+
+
+@pytest.mark.parametrize("name", ["A\\ud800B", "A\\udfffB", "\\udc00\\ud800"])
+def test_half_a_surrogate_pair_is_a_400_not_a_500(client, session, name):
+    body = '{"email": "s@example.com", "password": "%s", "name": "%s", "country": "AE"}' % (PASSWORD, name)
+    response = client.post("/api/v1/auth/register", data=body, content_type="application/json")
+    assert response.status_code == 400 and "surrogate" in response.json["message"]
+    assert session.scalar(select(User).where(User.email == "s@example.com")) is None
+
+
+def test_a_whole_surrogate_pair_is_a_character_like_any_other(client):
+    body = '{"email": "e@example.com", "password": "%s", "name": "Tyres \\ud83d\\ude97", "country": "AE"}' % PASSWORD
+    response = client.post("/api/v1/auth/register", data=body, content_type="application/json")
+    assert response.status_code == 201 and response.json["member"]["name"] == "Tyres \U0001F697"
+
+
+def test_a_segment_rule_naming_a_field_with_a_list_is_a_422(client, people):
+    marketer = people.staff("marketer")
+    response = client.post("/api/v1/segments", headers=marketer["headers"],
+                           json={"name": "s", "rules": {"all": [{"field": [], "op": "in", "value": ["AE"]}]}})
+    assert response.status_code == 422 and "rules" in response.json["errors"]["json"]
