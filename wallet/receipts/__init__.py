@@ -1,0 +1,1 @@
+"""Receipt scanning: photographed receipts read, checked and turned into points."""
