@@ -31,6 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from PIL import Image
 
 from wallet.receipts import enhance
@@ -132,7 +133,7 @@ def prepare(image: Image.Image, *, paper_width: int = PAPER_WIDTH) -> tuple[Imag
     angle it was turned by."""
     grey, _ = enhance.resize_to_fit(enhance.to_grey(image), _MAX_SIDE)
     angle = enhance.skew_angle(grey)
-    level = enhance.straighten(grey, angle, fill=0)
+    level = enhance.straighten(grey, angle, fill=enhance.border_grey(grey))  # corners filled like the table
     box = enhance.paper_box(level)
     if box:
         level = level.crop(box)
@@ -232,12 +233,80 @@ def _merge(arabic: list[_Line], latin: list[_Line]) -> list[_Line]:
     return merged
 
 
-def _recognise_prepared(picture: Image.Image, tessdata: Path, languages: tuple[str, ...]) -> list[_Line]:
-    primary = "+".join(languages)
-    lines = _read(_api(tessdata, primary), picture)
+def _read_page(picture: Image.Image, tessdata: Path, languages: tuple[str, ...], psm: int) -> list[_Line]:
+    """One reading of ``picture`` in page-segmentation mode ``psm``, Arabic and Latin readings merged."""
+    primary = _api(tessdata, "+".join(languages))
+    primary.SetPageSegMode(psm)
+    lines = _read(primary, picture)
     if "ara" in languages and "eng" in languages:
-        lines = _merge(lines, _read(_api(tessdata, "eng"), picture))
+        english = _api(tessdata, "eng")
+        english.SetPageSegMode(psm)
+        latin = _read(english, picture)
+        letters = [ch for line in lines for ch in line.text if ch.isalpha()]
+        arabic = sum(1 for ch in letters if _ARABIC_LETTER.match(ch))
+        if arabic < max(3, 0.05 * len(letters)):
+            return latin  # no Arabic to speak of: the English model alone reads it best
+        lines = _merge(lines, latin)
     return lines
+
+
+def _ink_bands(picture: Image.Image) -> list[tuple[int, int]]:
+    """The horizontal bands (top, bottom) of the picture that hold ink: its printed lines."""
+    ink = np.asarray(enhance.binarise_adaptive(picture, radius=max(8, picture.width // 60), offset=15)) == 0
+    left, right = int(picture.width * 0.03), int(picture.width * 0.97)  # leave out the paper's edges
+    rows = ink[:, left:right].sum(axis=1)
+    # Gaps between lines are not quite empty (the paper's edge, specks): count a row as ink
+    # only well above the emptiest rows.
+    on = rows > float(np.percentile(rows, 20)) + max(6, picture.width // 60)
+    bands: list[tuple[int, int]] = []
+    start = None
+    for y, row in enumerate(on):
+        if row and start is None:
+            start = y
+        elif not row and start is not None:
+            bands.append((start, y))
+            start = None
+    if start is not None:
+        bands.append((start, len(on)))
+    return bands
+
+
+def _recover_missed(picture: Image.Image, lines: list[_Line], tessdata: Path,
+                    languages: tuple[str, ...]) -> list[_Line]:
+    """Lines Tesseract's page layout skipped (it drops a bold line now and then), read one by one.
+
+    A band of ink as tall as a text line that no line read covers is read again on its own
+    as a single line; what it yields joins the lines in top-to-bottom order.
+    """
+    from tesserocr import PSM
+
+    if not lines:
+        return lines
+    heights = sorted(line.box[3] - line.box[1] for line in lines)
+    typical = heights[len(heights) // 2]
+    found = list(lines)
+    for top, bottom in _ink_bands(picture):
+        height = bottom - top
+        if not 0.6 * typical <= height <= 2.5 * typical:
+            continue  # a rule, a speck, a QR code or a logo
+        covered = max((min(bottom, l.box[3]) - max(top, l.box[1]) for l in lines), default=0)
+        if covered >= 0.4 * height:
+            continue
+        pad = max(4, height // 3)
+        y0, y1 = max(0, top - pad), min(picture.height, bottom + pad)
+        for line in _read_page(picture.crop((0, y0, picture.width, y1)), tessdata, languages, PSM.SINGLE_LINE):
+            line.box = (line.box[0], line.box[1] + y0, line.box[2], line.box[3] + y0)
+            for word in line.words:
+                word.box = (word.box[0], word.box[1] + y0, word.box[2], word.box[3] + y0)
+            found.append(line)
+    return sorted(found, key=lambda l: (l.box[1] + l.box[3]) / 2)
+
+
+def _recognise_prepared(picture: Image.Image, tessdata: Path, languages: tuple[str, ...]) -> list[_Line]:
+    from tesserocr import PSM
+
+    lines = _read_page(picture, tessdata, languages, PSM.SINGLE_BLOCK)
+    return _recover_missed(picture, lines, tessdata, languages)
 
 
 def recognise(image: Image.Image, languages: Sequence[str] = ("eng",), *, tessdata: str | Path | None = None,

@@ -142,7 +142,7 @@ _TOTAL_KEYWORDS: tuple[tuple[re.Pattern[str], float, str], ...] = tuple(
         (r"\bTOTAL\b", 0.9, "TOTAL"),
         (r"\bSUMA\b", 0.85, "SUMA"),
         (r"\bRAZEM\b", 0.8, "RAZEM"),
-        (r"(?:ال)?[إا]جمال[يى]", 0.9, "الإجمالي"),
+        (r"[إا]جمال", 0.9, "الإجمالي"),  # the last letter is often misread (ى, ن)
         (r"المجموع", 0.85, "المجموع"),
     ))
 
@@ -172,9 +172,45 @@ def _total_keyword(line: str) -> tuple[float, str] | None:
     return None
 
 
+_SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL|\bNET\b|قبل الضريبة|\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
+_SALES = re.compile(r"\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
+
+
+def _evidence(lines: list[str], items: Sequence[LineItem], skip: int | None) -> list[tuple[Decimal, str]]:
+    """Amounts elsewhere on the receipt that a total should equal, each with where it comes from:
+    the items' sum (when every item's quantity x price adds up), a card or cash payment, and
+    the taxable sales of a Polish receipt."""
+    found: list[tuple[Decimal, str]] = []
+    if items and all(item.confidence >= 0.9 for item in items):
+        found.append((sum((item.amount for item in items), Decimal("0")), f"the {len(items)} items add up to it"))
+    for j, line in enumerate(lines):
+        if j == skip:
+            continue
+        values = amounts(line)
+        if values and _PAYMENT.search(line) and not _total_keyword(line):
+            paid = max(values)
+            found.append((paid, f"the payment on line {j + 1}"))
+            again = [k for k, other in enumerate(lines[j - 3:j], start=max(0, j - 3))
+                     if k != skip and paid in amounts(other) and not _NOT_TOTAL.search(other)
+                     and not _TAX_WORD.search(other) and not _SUBTOTAL.search(other)]
+            if again:  # the same amount just above the payment: the total line, its keyword misread
+                found.append((paid, f"the same amount on line {again[-1] + 1}"))
+            break
+    sales = [(j, amounts(line)) for j, line in enumerate(lines) if _SALES.search(line) and j != skip]
+    if sales and all(values for _, values in sales):
+        found.append((sum((values[-1] for _, values in sales), Decimal("0")), f"the taxable sales on line {sales[0][0] + 1}"))
+    return found
+
+
 def _find_total(lines: list[str], items: Sequence[LineItem],
                 ocr: Sequence[float]) -> tuple[Found[Decimal] | None, int | None]:
-    """The total and the index of its line, or (None, None)."""
+    """The total and the index of its line, or (None, None).
+
+    The line with the strongest total keyword gives it. It is checked against the rest of
+    the receipt (items, payment, taxable sales): when two of those agree on another amount,
+    the total line was misread and their amount is taken, saying so. When no total line was
+    read, two agreeing amounts give the total with a low confidence; one alone gives nothing.
+    """
     best: tuple[float, Decimal, int, str] | None = None
     for i, line in enumerate(lines):
         keyword = _total_keyword(line)
@@ -191,27 +227,34 @@ def _find_total(lines: list[str], items: Sequence[LineItem],
         score = weight * ocr[where]
         if best is None or (score, value) > (best[0], best[1]):
             best = (score, value, i, name)
+    evidence = _evidence(lines, items, best[2] if best else None)
+    tally: dict[Decimal, list[str]] = {}
+    for value, source in evidence:
+        tally.setdefault(value, []).append(source)
+    agreed = max(tally.items(), key=lambda kv: len(kv[1]), default=(None, []))
     if best is None:
+        if agreed[0] is not None and len(agreed[1]) >= 2:
+            return Found(agreed[0], 0.6, "no total line was read; " + " and ".join(agreed[1])), None
         return None, None
     score, value, i, name = best
     how = [f"keyword {name!r} on line {i + 1}"]
-    if items and sum(item.amount for item in items) == value:
-        score = min(1.0, score + 0.1)
-        how.append(f"the {len(items)} items add up to it")
-    elif items:
-        score *= 0.9
-        how.append(f"the items add up to {sum(item.amount for item in items)}, not to it")
-    paid = [j for j, line in enumerate(lines) if j != i and _PAYMENT.search(line) and value in amounts(line)]
-    if paid:
-        score = min(1.0, score + 0.05)
-        how.append(f"the payment on line {paid[0] + 1} is the same")
+    if value in tally:
+        score = min(1.0, score + 0.1 * len(tally[value]))
+        how.extend(tally[value])
+    elif agreed[0] is not None and len(agreed[1]) >= 2:
+        return Found(agreed[0], round(0.75 * score, 2),
+                     f"the total line {i + 1} reads {value}, but " + " and ".join(agreed[1])), i
+    elif evidence:
+        score *= 0.85
+        how.append("nothing else on the receipt confirms it (" + ", ".join(f"{v}: {s}" for v, s in evidence) + ")")
     return Found(value, round(score, 2), "; ".join(how)), i
 
 
 # ---- dates and times -----------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"(?<![\d.,/-])(20\d{2})[-/.](\d{1,2})[-/.](\d{1,2})(?![\d]|[.,/-]\d)")
-_DMY_DATE = re.compile(r"(?<![\d.,/-])(\d{1,2})[-/.](\d{1,2})[-/.](20\d{2}|\d{2})(?![\d]|[.,/-]\d)")
+# The second separator may be read as a comma ("30.07,2026"): a four-digit year after it still makes a date.
+_DMY_DATE = re.compile(r"(?<![\d.,/-])(\d{1,2})[-/.](\d{1,2})(?:[-/.](20\d{2}|\d{2})|,(20\d{2}))(?![\d]|[.,/-]\d)")
 _TIME = re.compile(r"(?<![\d:])([01]?\d|2[0-3]):([0-5]\d)(?::([0-5]\d))?(?![\d]|:\d)(?:\s*(AM|PM|ص|م)\b)?",
                    re.IGNORECASE)
 _DATE_WORD = re.compile(r"\bDATE\b|\bDATA\b|\bDATED\b|التاريخ|تاريخ", re.IGNORECASE)
@@ -236,7 +279,7 @@ def _dates_on(line: str) -> list[tuple[dt.date, float, str]]:
         if d:
             found.append((d, 1.0, "year first"))
     for m in _DMY_DATE.finditer(line):
-        a, b, y = int(m[1]), int(m[2]), m[3]
+        a, b, y = int(m[1]), int(m[2]), m[3] or m[4]
         year = int(y) if len(y) == 4 else 2000 + int(y)
         sure = 1.0 if len(y) == 4 else 0.7
         if a > 12 or b > 12 or a == b:
@@ -507,7 +550,6 @@ def _item(description: str, qty: str | None, unit: str | None, amount: str) -> L
     return LineItem(description, quantity, price, value, 0.95 if adds_up else 0.6)
 
 
-_SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL|\bNET\b|قبل الضريبة|\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
 
 
 def _find_items(lines: list[str], end: int) -> tuple[LineItem, ...]:

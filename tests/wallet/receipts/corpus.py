@@ -146,7 +146,8 @@ def _arabic(size: int = BODY, bold: bool = False) -> ImageFont.FreeTypeFont:
 
 
 def _is_arabic(text: str) -> bool:
-    return any("\u0600" <= ch <= "\u06ff" for ch in text)
+    """Arabic letters in it (Arabic-Indic digits alone are drawn with the Latin font, which has them)."""
+    return any("\u0621" <= ch <= "\u064a" for ch in text)
 
 
 def _font_for(text: str, size: int, bold: bool) -> tuple[ImageFont.FreeTypeFont, str]:
@@ -431,8 +432,12 @@ def uae_trn(rng: random.Random) -> str:
     return "100" + "".join(str(rng.randint(0, 9)) for _ in range(12))
 
 
-def sample(seed: int, *, language: str | None = None, qr_text: str | None = None) -> ReceiptSpec:
-    """A receipt drawn from ``seed``: language (unless given), merchant, 1-4 lines, date, numbers."""
+def sample(seed: int, *, language: str | None = None, qr_text: str | None = None,
+           arabic_digits: bool = False) -> ReceiptSpec:
+    """A receipt drawn from ``seed``: language (unless given), merchant, 1-4 lines, date, numbers.
+
+    ``arabic_digits`` prints an Arabic receipt's numbers in Arabic-Indic digits (٠-٩).
+    """
     rng = random.Random(seed)
     language = language or rng.choice(["en", "ar", "pl"])
     issued = dt.datetime(2026, 1, 1, 8, 0) + dt.timedelta(days=rng.randint(0, 364), minutes=rng.randint(0, 12 * 60))
@@ -449,7 +454,7 @@ def sample(seed: int, *, language: str | None = None, qr_text: str | None = None
         merchant, address = rng.choice(MERCHANTS_AR)
         spec = ReceiptSpec("ar", merchant, address, saudi_vat(rng), str(rng.randint(1000, 999999)), issued,
                            tuple(items), "SAR", Decimal("15"), date_style=rng.choice(AR_DATE_STYLES),
-                           arabic_digits=rng.random() < 0.3)
+                           arabic_digits=arabic_digits)
     else:
         merchant, address = rng.choice(MERCHANTS_PL)
         spec = ReceiptSpec("pl", merchant, address, nip(rng), str(rng.randint(100, 99999)), issued, tuple(items),
