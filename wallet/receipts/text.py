@@ -346,7 +346,9 @@ def _find_time(lines: list[str], date_line: int | None, ocr: Sequence[float]) ->
 _TAX15 = re.compile(r"(?<![\d-])(\d(?:[ -]?\d){14})(?![\d]|[ -]\d)")
 _TAX15_WORD = re.compile(
     r"\bTRN\b|\bVAT\b|\bTAX\b|\bT\.?R\.?N|\bREG(?:ISTRATION)?\b|الرقم الضريبي|رقم التسجيل|الضريبي|ض\.?ب", re.IGNORECASE)
-_NIP = re.compile(r"(?<![\d-])(?:PL\s?)?(\d{3}-?\d{3}-?\d{2}-?\d{2}|\d{3}-\d{2}-\d{2}-\d{3})(?![\d]|-\d)")
+_S = r"(?:\s?-\s?|\s)?"  # a dash, a space, or a dash OCR put a space beside ("47 -30")
+_NIP = re.compile(rf"(?<![\d-])(?:PL\s?)?(\d{{3}}{_S}\d{{3}}{_S}\d{{2}}{_S}\d{{2}}|\d{{3}}{_S}\d{{2}}{_S}\d{{2}}{_S}\d{{3}})"
+                  r"(?![\d]|\s?-\s?\d)")
 _NIP_WORD = re.compile(r"\bNIP\b|\bN\.I\.P|\bVAT\s*(?:ID|UE|EU)\b", re.IGNORECASE)
 _NIP_WEIGHTS = (6, 5, 7, 2, 3, 4, 5, 6, 7)
 
