@@ -172,14 +172,14 @@ def _total_keyword(line: str) -> tuple[float, str] | None:
     return None
 
 
-_SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL|\bNET\b|قبل الضريبة|\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
+_SUBTOTAL = re.compile(r"SUB\s*-?\s*TOTAL|\bNET\b|\bEXCL|قبل|\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
 _SALES = re.compile(r"\bSPRZEDA[ŻZ]\s*OPODATK", re.IGNORECASE)
 
 
 def _evidence(lines: list[str], items: Sequence[LineItem], skip: int | None) -> list[tuple[Decimal, str]]:
     """Amounts elsewhere on the receipt that a total should equal, each with where it comes from:
-    the items' sum (when every item's quantity x price adds up), a card or cash payment, and
-    the taxable sales of a Polish receipt."""
+    the items' sum (when every item's quantity x price adds up), a card or cash payment, the
+    amount before VAT plus the VAT, and the taxable sales of a Polish receipt."""
     found: list[tuple[Decimal, str]] = []
     if items and all(item.confidence >= 0.9 for item in items):
         found.append((sum((item.amount for item in items), Decimal("0")), f"the {len(items)} items add up to it"))
@@ -196,6 +196,14 @@ def _evidence(lines: list[str], items: Sequence[LineItem], skip: int | None) -> 
             if again:  # the same amount just above the payment: the total line, its keyword misread
                 found.append((paid, f"the same amount on line {again[-1] + 1}"))
             break
+    net = [(j, amounts(line)) for j, line in enumerate(lines)
+           if j != skip and _SUBTOTAL.search(line) and not _SALES.search(line) and amounts(line)]
+    vat = [(j, amounts(line)) for j, line in enumerate(lines)
+           if j != skip and _TAX_WORD.search(line) and not _SUBTOTAL.search(line) and not _INCLUDES_TAX.search(line)
+           and amounts(line)]
+    if len(net) == 1 and len(vat) == 1:  # the amount before VAT and the VAT: their sum is the total
+        found.append((net[0][1][-1] + vat[0][1][-1],
+                      f"the amount before VAT on line {net[0][0] + 1} and the VAT on line {vat[0][0] + 1} add up to it"))
     sales = [(j, amounts(line)) for j, line in enumerate(lines) if _SALES.search(line) and j != skip]
     if sales and all(values for _, values in sales):
         found.append((sum((values[-1] for _, values in sales), Decimal("0")), f"the taxable sales on line {sales[0][0] + 1}"))
