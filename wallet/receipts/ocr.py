@@ -16,11 +16,19 @@ that puts characters near the height Tesseract reads best). A page read upside d
 scores poorly, so a low-confidence page is read again turned half-way round and the
 better reading kept.
 
+The page is read as one block of text (page segmentation mode 6, the best of the modes on
+receipts here). Tesseract's layout now and then drops a whole line, a bold total most often,
+so every band of ink as tall as a text line that no line read covers is read again on its
+own as a single line.
+
 Arabic receipts: the Arabic model misreads Latin digits set next to Arabic words
 ("751.00 ر.س" comes out as "0 ر.س"). When Arabic is asked for and English is installed,
 the page is read twice, and on each line the Arabic words of the Arabic reading are kept
-while its numbers are taken from the English reading of the same place (Arabic-Indic
-digits, which only the Arabic model knows, are left alone).
+while its numbers are taken from the English reading of the same place; a line without
+Arabic letters is taken from the English reading whole, and a page with (almost) no Arabic
+is the English reading. Debian's Arabic model has no Arabic-Indic digits in its character
+set (٤, ٥, ٦ and ٩ are missing), so numbers printed in them cannot be read here; such lines
+are left as the Arabic model read them.
 """
 
 from __future__ import annotations
@@ -76,9 +84,10 @@ def find_tessdata(languages: Iterable[str] = LANGUAGES, search: Sequence[str] = 
     wanted = list(languages)
     found: list[Path] = []
     for pattern in search:
-        base = Path("/")
-        found.extend(sorted(base.glob(pattern.lstrip("/")), reverse=True) if "*" in pattern else
-                     [Path(pattern)] if Path(pattern).is_dir() else [])
+        if "*" in pattern:  # newest version directory first: /usr/share/tesseract-ocr/5 before 4.00
+            found.extend(p for p in sorted(Path("/").glob(pattern.lstrip("/")), reverse=True) if p.is_dir())
+        elif Path(pattern).is_dir():
+            found.append(Path(pattern))
     for directory in found:
         if all((directory / f"{lang}.traineddata").is_file() for lang in wanted):
             return directory
