@@ -20,6 +20,7 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(PIP) -r requirements.txt
+	-@.ci/system-packages
 	rm -f $(VENV)/.installed-[0-9]* && touch $(STAMP)
 
 $(TEST_STAMP): $(STAMP) requirements-test.txt
