@@ -29,6 +29,7 @@ DOMAIN_STATUS: tuple[tuple[type[kinds.DomainError], int], ...] = (
     (kinds.Conflict, 409),
     (kinds.InvalidInput, 422),
     (kinds.TooLarge, 413),
+    (kinds.UnsupportedMediaType, 415),
     (kinds.Unavailable, 503),
 )
 

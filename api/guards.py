@@ -49,16 +49,23 @@ def json_depth(raw: bytes) -> int:
 
 
 def accepts_multipart(endpoint: str | None, app: Flask) -> bool:
-    view = app.view_functions.get(endpoint or "")
-    view_class = getattr(view, "view_class", None)
-    return bool(getattr(view_class, "accepts_multipart", False))
+    return bool(getattr(_view_class(endpoint, app), "accepts_multipart", False))
 
 
 def _refuse(status: int, message: str, errors: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
     return error_body(status, message, errors), status
 
 
+def _view_class(endpoint: str | None, app: Flask) -> Any:
+    return getattr(app.view_functions.get(endpoint or ""), "view_class", None)
+
+
 def _check_request() -> tuple[dict[str, Any], int] | None:
+    # An upload endpoint names its own body limit (``max_upload_bytes``); werkzeug answers 413
+    # from Content-Length before reading, and stops a body without one at the limit.
+    upload_limit = getattr(_view_class(request.endpoint, current_app), "max_upload_bytes", None)
+    if upload_limit:
+        request.max_content_length = upload_limit
     if "\x00" in request.path or b"%00" in request.query_string or b"\x00" in request.query_string:
         return _refuse(400, "The URL holds a NUL character (%00), which no path or parameter accepts.")
     if request.method not in BODY_METHODS or not request.content_length:

@@ -34,13 +34,14 @@ def user_key() -> str:
     return f"user:{current_user().id}"
 
 
-# endpoint -> [(settings attribute holding the limit, key function; None counts by address)]
+# endpoint -> [(settings attribute holding the limit, key function; None counts by address[, methods])]
 LIMITED_ENDPOINTS = {
     "auth.Register": [("register_limit", None)],
     "auth.Login": [("login_limit", None), ("login_limit", email_key)],
     "auth.Refresh": [("refresh_limit", None)],
     "pos.Scan": [("scan_limit", user_key)],
     "pos.Purchases": [("purchase_limit", user_key)],
+    "receipts.Receipts": [("receipt_limit", user_key, ["POST"])],
 }
 
 
@@ -56,7 +57,8 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint, rules in LIMITED_ENDPOINTS.items():
         view = app.view_functions[endpoint]
-        for setting, key_func in rules:
-            view = limiter.limit(getattr(settings, setting), key_func=key_func)(view)
+        for setting, key_func, *methods in rules:
+            view = limiter.limit(getattr(settings, setting), key_func=key_func,
+                                 methods=methods[0] if methods else None)(view)
         app.view_functions[endpoint] = view
     return limiter

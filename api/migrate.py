@@ -25,6 +25,7 @@ MODEL_MODULES = (
     "wallet.ledger.models",
     "wallet.earning.rules",
     "wallet.earning.purchases",
+    "wallet.receipts.models",
     "notifications.devices",
     "notifications.segments",
     "notifications.inbox",

@@ -56,6 +56,8 @@ class Settings:
     scan_limit: str = "60 per minute"
     # A busy till books a sale every ten seconds or so; a script booking member numbers, faster.
     purchase_limit: str = "120 per minute"
+    # Photos of receipts per partner: a shop's week of invoices in one sitting, not a script.
+    receipt_limit: str = "30 per hour"
 
     # How many reverse proxies in front set X-Forwarded-For; 0 trusts none of it, so
     # a client cannot choose the address its rate limit is counted under.
@@ -225,6 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         refresh_limit=env.get("RATE_LIMIT_REFRESH", "30 per minute"),
         scan_limit=env.get("RATE_LIMIT_SCAN", "60 per minute"),
         purchase_limit=env.get("RATE_LIMIT_PURCHASE", "120 per minute"),
+        receipt_limit=env.get("RATE_LIMIT_RECEIPTS", "30 per hour"),
         proxy_hops=int(env.get("PROXY_HOPS", 0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),

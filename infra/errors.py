@@ -49,6 +49,12 @@ class TooLarge(DomainError):
     message = "too large"
 
 
+class UnsupportedMediaType(DomainError):
+    """An upload that is not of a type this accepts, whatever it was called (HTTP 415)."""
+
+    message = "unsupported media type"
+
+
 class AuthenticationFailed(DomainError):
     message = "email or password is wrong"
 

@@ -1,4 +1,5 @@
-"""The in-app inbox: every campaign message a member was sent, pushed or not."""
+"""The in-app inbox: every campaign message and every message to the member alone (a receipt
+decided, a voucher about to expire), pushed or not."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class Notification(Base):
     deep_link: Mapped[str | None] = mapped_column(String(500))
     image_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[dt.datetime]
+    # A message to one member (not a campaign's): its key, so the job that writes it twice writes it once.
+    message_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     # When a push for it was first accepted by FCM; the frequency cap counts these.
     pushed_at: Mapped[dt.datetime | None]
     read_at: Mapped[dt.datetime | None]

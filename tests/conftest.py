@@ -181,6 +181,7 @@ def settings(tmp_path: Path) -> Settings:
         refresh_limit="1000 per minute",
         scan_limit="1000 per minute",
         purchase_limit="1000 per minute",
+        receipt_limit="1000 per minute",
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member
+from wallet.receipts import review
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 
@@ -49,7 +50,7 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
     progress = tiers.progress(session, member, now)
     return WalletOverview(
         balance=account.balance,
-        pending=0,  # receipts in review: with receipt scanning
+        pending=review.pending_points(session, member.id),
         lifetime_earned=account.lifetime_earned,
         currency_value=None,
         expiring=[Expiring(p, e) for p, e in ledger.expiring(session, account, now, expiring_within)],

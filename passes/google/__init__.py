@@ -6,8 +6,7 @@ id from config and passes them in.
 
 from passes.google.client import WalletClient
 from passes.google.errors import GoogleWalletError, ObjectError, ServiceAccountError, WalletApiError
-from passes.google.objects import (
-    balance_points, loyalty_class, loyalty_object, object_id, offer_class, offer_object)
+from passes.google.objects import balance_points, loyalty_class, loyalty_object, object_id, offer_class, offer_object
 from passes.google.save_link import save_url
 
 __all__ = [

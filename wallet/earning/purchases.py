@@ -152,7 +152,7 @@ def book(
         total=total,
         lines=[rules.Line(i["sku"], i["quantity"], i["unit_price"], categories.get(i["sku"])) for i in lines],
         at=now,
-        earned_today=(ledger.earned_since(session, account, _start_of_local_day(now, member.timezone))
+        earned_today=(ledger.earned_since(session, account, start_of_local_day(now, member.timezone))
                       if program.daily_cap is not None else 0),
     )
     purchase = Purchase(
@@ -199,7 +199,7 @@ def _booking(session: Session, purchase: Purchase, member: Member, now: dt.datet
     )
 
 
-def _start_of_local_day(now: dt.datetime, timezone: str) -> dt.datetime:
+def start_of_local_day(now: dt.datetime, timezone: str) -> dt.datetime:
     local = now.astimezone(ZoneInfo(timezone))
     return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.timezone.utc)
 

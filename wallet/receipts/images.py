@@ -32,7 +32,6 @@ import re
 import threading
 from dataclasses import dataclass, field
 
-import imagehash
 from PIL import Image, ImageCms, ImageOps
 
 from wallet.receipts.errors import ImageTooLarge, UnreadableImage, UnsupportedImage
@@ -244,8 +243,9 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
                             f"at most {max_pixels / 1e6:.0f} megapixels", reason="too_many_pixels")
 
 
-def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
-    """Open (header only) and check the pixel count, then decode fully. Raises the intake errors."""
+def open_header(data: bytes, kind: str, max_pixels: int) -> Image.Image:
+    """Open the photo reading its header only and check the pixel count: what a request can afford
+    before answering. Raises ``ImageTooLarge`` and ``UnreadableImage``; decodes no pixel."""
     if kind == "png" and len(data) >= 24 and data[12:16] == b"IHDR":
         # PNG's size sits at a fixed place: refuse a huge one even when nothing follows its header.
         _check_pixels(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"), max_pixels)
@@ -266,6 +266,12 @@ def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
     if width <= 0 or height <= 0:
         raise UnreadableImage(reason="corrupt")
     _check_pixels(width, height, max_pixels)
+    return im
+
+
+def _open(data: bytes, kind: str, max_pixels: int) -> Image.Image:
+    """Open (header only) and check the pixel count, then decode fully. Raises the intake errors."""
+    im = open_header(data, kind, max_pixels)
     try:
         im.load()
     except Image.DecompressionBombError as exc:
@@ -363,8 +369,9 @@ def check_edited(metadata: PhotoMetadata) -> Signal:
 def check_screenshot(metadata: PhotoMetadata, width: int, height: int) -> Signal:
     """Flagged, with the first reason that holds, when the picture looks like a screenshot, not a camera photo.
 
-    In order: the metadata says screenshot; the size is exactly a common screen's; no camera
-    Make/Model is recorded (the weakest: apps that strip EXIF look the same).
+    In order: the metadata says screenshot; the size is exactly a common screen's. A photo with
+    no camera Make/Model is not flagged: many phone apps strip EXIF before they upload, and
+    sending every such receipt to a person would send most of them.
     """
     for value in (metadata.software, metadata.creator_tool):
         if value and "screenshot" in value.lower():
@@ -373,9 +380,23 @@ def check_screenshot(metadata: PhotoMetadata, width: int, height: int) -> Signal
         return Signal(True, "the metadata says screenshot")
     if (min(width, height), max(width, height)) in SCREEN_SIZES:
         return Signal(True, f"exactly a screen's size: {width}x{height}")
-    if not (metadata.make or metadata.model):
-        return Signal(True, "no camera make or model in EXIF")
     return Signal(False)
+
+
+def check_type(data: bytes, *, filename: str | None = None, content_type: str | None = None,
+               max_bytes: int = MAX_BYTES) -> str:
+    """The photo's real type, if it is one we take and what the client called it. Raises
+    ``ImageTooLarge`` (bytes), ``UnsupportedImage`` (another type, or a claim that disagrees) and
+    ``UnreadableImage`` (empty)."""
+    _check_size(data, max_bytes)
+    kind = sniff(data)
+    claim = claimed_type(filename=filename, content_type=content_type)
+    if kind not in SUPPORTED:
+        raise UnsupportedImage(kind, claimed=claim)
+    if claim and claim != kind and not (claim in _HEIF_FAMILY and kind in _HEIF_FAMILY):
+        raise UnsupportedImage(kind, f"the file is {kind} but was sent as {claim}", claimed=claim,
+                               reason="type_mismatch")
+    return kind
 
 
 def decode(data: bytes, *, filename: str | None = None, content_type: str | None = None,
@@ -385,14 +406,7 @@ def decode(data: bytes, *, filename: str | None = None, content_type: str | None
     Raises ``ImageTooLarge`` (bytes, pixels, bomb), ``UnsupportedImage`` (another type, or a claim
     that disagrees with the bytes) or ``UnreadableImage`` (truncated, corrupt, empty).
     """
-    _check_size(data, max_bytes)
-    kind = sniff(data)
-    claim = claimed_type(filename=filename, content_type=content_type)
-    if kind not in SUPPORTED:
-        raise UnsupportedImage(kind, claimed=claim)
-    if claim and claim != kind and not (claim in _HEIF_FAMILY and kind in _HEIF_FAMILY):
-        raise UnsupportedImage(kind, f"the file is {kind} but was sent as {claim}", claimed=claim,
-                               reason="type_mismatch")
+    kind = check_type(data, filename=filename, content_type=content_type, max_bytes=max_bytes)
     im = _open(data, kind, max_pixels)
     metadata = read_metadata(im)
     try:
@@ -418,6 +432,8 @@ def _encode(clean: Image.Image, kind: str) -> tuple[bytes, str]:
 
 def perceptual_hash(image: Image.Image) -> str:
     """The 64-bit DCT perceptual hash (imagehash.phash) of the picture, as 16 hex digits."""
+    import imagehash  # numpy and scipy with it: loaded by the worker that reads photos, not the web process
+
     return str(imagehash.phash(image))
 
 
@@ -427,6 +443,8 @@ def similar(hash_a: str, hash_b: str, *, max_distance: int = SIMILAR_MAX_DISTANC
     A weak signal: it finds the same picture uploaded again (re-encoded, resized, cropped a
     little), not the same receipt photographed anew.
     """
+    import imagehash
+
     return (imagehash.hex_to_hash(hash_a) - imagehash.hex_to_hash(hash_b)) <= max_distance
 
 
@@ -459,6 +477,6 @@ def intake(data: bytes, *, filename: str | None = None, content_type: str | None
 
 __all__ = [
     "MAX_BYTES", "MAX_PIXELS", "SIMILAR_MAX_DISTANCE", "SUPPORTED", "Photo", "PhotoMetadata", "Signal",
-    "check_edited", "check_screenshot", "claimed_type", "decode", "intake", "perceptual_hash", "read_metadata",
+    "check_edited", "check_screenshot", "check_type", "claimed_type", "decode", "open_header", "intake", "perceptual_hash", "read_metadata",
     "similar", "sniff",
 ]

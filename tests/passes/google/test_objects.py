@@ -9,7 +9,14 @@ import pytest
 
 from passes import member_card
 from passes.google import (
-    ObjectError, balance_points, loyalty_class, loyalty_object, object_id, offer_class, offer_object)
+    ObjectError,
+    balance_points,
+    loyalty_class,
+    loyalty_object,
+    object_id,
+    offer_class,
+    offer_object,
+)
 from tests.passes.google.conftest import CARD_KEYS, ISSUER, NOW
 
 CLASS_ID = f"{ISSUER}.partner-wallet"

@@ -262,7 +262,6 @@ def test_a_camera_photo_does_not_look_like_a_screenshot() -> None:
     (1170, 2532, None, {"Software": "Screenshot"}, "Software says screenshot: Screenshot"),
     (1170, 2532, None, None, "exactly a screen's size: 1170x2532"),
     (2400, 1080, None, None, "exactly a screen's size: 2400x1080"),
-    (1000, 1500, None, None, "no camera make or model in EXIF"),
 ])
 def test_a_screenshot_is_flagged_with_the_reason(width, height, exif, pnginfo, reason) -> None:
     info = None
@@ -272,6 +271,11 @@ def test_a_screenshot_is_flagged_with_the_reason(width, height, exif, pnginfo, r
             info.add_text(key, value)
     photo = images.intake(encode(Image.new("RGB", (width, height), "white"), "PNG", pnginfo=info))
     assert photo.looks_like_screenshot == images.Signal(True, reason)
+
+
+def test_a_photo_whose_exif_an_app_stripped_is_not_taken_for_a_screenshot() -> None:
+    photo = images.intake(encode(Image.new("RGB", (1000, 1500), "white"), "PNG"))
+    assert photo.looks_like_screenshot == images.Signal(False)
 
 
 # ---- duplicates -------------------------------------------------------------------------------------
