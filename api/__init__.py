@@ -18,6 +18,7 @@ from api.auth import BEARER_SECURITY
 from api.errors import Api
 from api.views import accounts, admin, files, health, notifications, pos, receipts, rules, wallet
 from config import Settings, load_settings
+from infra import cache
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
 
@@ -73,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_hops, x_proto=settings.proxy_hops)  # type: ignore[method-assign]
     if clock is not None:
         app.extensions["clock"] = clock
+    cache.CHECK_EVERY = settings.cache_check_seconds  # one setting for the process: its caches' freshness
     app.extensions["resources"] = Resources(settings, {"push_sender": sender} if sender is not None else None)
     if factory is None:
         engine = engine or make_engine(settings.database_url)

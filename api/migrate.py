@@ -18,6 +18,7 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # Every module that declares tables. A model module missing here is invisible to
 # autogenerate, and the test that compares migrations with the models catches that.
 MODEL_MODULES = (
+    "infra.cache",
     "infra.idempotency",
     "infra.jobs.models",
     "wallet.members.models",

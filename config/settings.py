@@ -63,6 +63,10 @@ class Settings:
     # a client cannot choose the address its rate limit is counted under.
     proxy_hops: int = 0
 
+    # How often a process looks whether programs, tiers and bonus rules changed (infra.cache):
+    # an admin's change reaches the other processes within this many seconds.
+    cache_check_seconds: float = 1.0
+
     # Largest JSON body accepted; uploads set their own, larger limit.
     max_json_bytes: int = 64 * 1024
 
@@ -229,6 +233,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         purchase_limit=env.get("RATE_LIMIT_PURCHASE", "120 per minute"),
         receipt_limit=env.get("RATE_LIMIT_RECEIPTS", "30 per hour"),
         proxy_hops=int(env.get("PROXY_HOPS", 0)),
+        cache_check_seconds=float(env.get("CACHE_CHECK_SECONDS", 1.0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),
         member_qr_keys=_qr_keys(env.get("MEMBER_QR_KEYS")),

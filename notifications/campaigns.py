@@ -17,6 +17,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, UniqueConstrain
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra.db import Base
+from infra.cache import bump
 from infra.jobs import enqueue
 from notifications import segments
 from notifications.devices import Device
@@ -144,6 +145,7 @@ def schedule(session: Session, campaign_id: int, *, now: dt.datetime, senders: i
         )
         session.add(rule)
         session.flush()
+        bump(session, "bonus_rules")
         campaign.bonus_rule_id = rule.id
     for i in range(max(senders, 1)):
         enqueue(session, SEND_JOB, now=now, run_at=campaign.send_at, dedupe_key=f"{SEND_JOB}:{campaign.id}:{i}",

@@ -180,6 +180,7 @@ def settings(tmp_path: Path) -> Settings:
         register_limit="1000 per minute",
         refresh_limit="1000 per minute",
         scan_limit="1000 per minute",
+        cache_check_seconds=0,  # each test's rolled-back changes must never linger in a cache
         purchase_limit="1000 per minute",
         receipt_limit="1000 per minute",
     )

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, exists, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from infra.cache import VersionedCache, bump
 from infra.db import Base
 from wallet.errors import InvalidInput, NotFound
 
@@ -194,17 +195,85 @@ def get_program(session: Session, country: str) -> Program:
     return program
 
 
-def active_bonuses(session: Session, country: str, at: dt.datetime, member_id: int) -> list[BonusRule]:
-    """Bonuses running at ``at`` in ``country`` that apply to this member (open ones, and offers made to it)."""
-    targeted = exists().where(BonusAudience.rule_id == BonusRule.id, BonusAudience.member_id == member_id)
-    return list(
-        session.scalars(
-            select(BonusRule)
-            .where(BonusRule.country == country, BonusRule.active.is_(True), BonusRule.starts_at <= at,
-                   BonusRule.ends_at > at, or_(BonusRule.audience_only.is_(False), targeted))
-            .order_by(BonusRule.id)
-        )
-    )
+# --- what every purchase reads, cached per process (infra.cache) ---------------------
+
+
+@dataclass(frozen=True)
+class ProgramTerms:
+    """A program as purchases read it: the columns of ``Program``, detached from any session."""
+
+    country: str
+    currency: str
+    points_per_unit: int
+    per_amount: Decimal
+    rounding: str
+    min_purchase: Decimal
+    daily_cap: int | None
+    expiry_months: int
+    max_bonus_multiplier: Decimal
+    max_bonus_per_item: int
+    max_bonus_per_purchase: int
+
+
+@dataclass(frozen=True)
+class BonusTerms:
+    id: int
+    name: str
+    country: str
+    kind: str
+    value: Decimal
+    skus: tuple[str, ...]
+    categories: tuple[str, ...]
+    tiers: tuple[str, ...]
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    active: bool
+    approved_at: dt.datetime | None
+    audience_only: bool
+
+
+def _load_programs(session: Session) -> dict[str, ProgramTerms]:
+    return {p.country: ProgramTerms(**{f: getattr(p, f) for f in ProgramTerms.__dataclass_fields__})
+            for p in session.scalars(select(Program))}
+
+
+def _load_bonuses(session: Session) -> dict[str, list[BonusTerms]]:
+    """Every rule that may still give points (switched on and approved), by country; a rule's time
+    window is checked when it is used, so one that starts tomorrow is in the cache already."""
+    by_country: dict[str, list[BonusTerms]] = {}
+    rules = session.scalars(select(BonusRule).where(BonusRule.active.is_(True), BonusRule.approved_at.is_not(None))
+                            .order_by(BonusRule.id))
+    for r in rules:
+        by_country.setdefault(r.country, []).append(BonusTerms(
+            id=r.id, name=r.name, country=r.country, kind=r.kind, value=r.value, skus=tuple(r.skus),
+            categories=tuple(r.categories), tiers=tuple(r.tiers), starts_at=r.starts_at, ends_at=r.ends_at,
+            active=r.active, approved_at=r.approved_at, audience_only=r.audience_only))
+    return by_country
+
+
+PROGRAMS = VersionedCache("programs", _load_programs)
+BONUSES = VersionedCache("bonus_rules", _load_bonuses)
+
+
+def program_terms(session: Session, country: str) -> ProgramTerms:
+    """The country's program from the process's cache. Raises ``NotFound`` when it has none."""
+    terms = PROGRAMS.get(session).get(country)
+    if terms is None:
+        raise NotFound(f"no earning program is set up for {country}")
+    return terms
+
+
+def active_bonuses(session: Session, country: str, at: dt.datetime, member_id: int) -> list[BonusTerms]:
+    """Bonuses running at ``at`` in ``country`` that apply to this member (open ones, and offers made
+    to it). From the cache; only a running offer (an audience-only rule) asks the database whether
+    this member is in its audience."""
+    running = [r for r in BONUSES.get(session).get(country, ()) if r.starts_at <= at < r.ends_at]
+    offers = [r.id for r in running if r.audience_only]
+    member_offers: set[int] = set()
+    if offers:
+        member_offers = set(session.scalars(select(BonusAudience.rule_id).where(
+            BonusAudience.member_id == member_id, BonusAudience.rule_id.in_(offers))))
+    return [r for r in running if not r.audience_only or r.id in member_offers]
 
 
 def categories_of(session: Session, skus: list[str]) -> dict[str, str]:
@@ -229,6 +298,7 @@ def save_program(session: Session, *, country: str, now: dt.datetime, **values: 
     program.updated_at = now
     session.add(program)
     session.flush()
+    bump(session, "programs")
     return program
 
 
@@ -257,6 +327,7 @@ def create_bonus_rule(session: Session, *, now: dt.datetime, created_by_user_id:
         rule.approved_at, rule.approved_by_user_id = now, created_by_user_id
     session.add(rule)
     session.flush()
+    bump(session, "bonus_rules")
     return rule
 
 
@@ -268,6 +339,7 @@ def approve_bonus_rule(session: Session, rule_id: int, *, approved_by_user_id: i
     if rule.approved_at is None:
         rule.approved_at, rule.approved_by_user_id = now, approved_by_user_id
         session.flush()
+        bump(session, "bonus_rules")
     return rule
 
 
@@ -287,6 +359,7 @@ def update_bonus_rule(session: Session, rule_id: int, changes: dict[str, Any]) -
     for key, value in changes.items():
         setattr(rule, key, value)
     session.flush()
+    bump(session, "bonus_rules")
     return rule
 
 

@@ -10,9 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from decimal import Decimal
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from infra.cache import VersionedCache
 from wallet.ledger import LedgerAccount, QualifyingDay, member_account, qualifying_points
 from wallet.members.models import Member, Tier
 
@@ -21,25 +24,42 @@ __all__ = ["Tier", "TierProgress", "all_tiers", "get_tier", "progress", "recalcu
 
 @dataclass(frozen=True)
 class TierProgress:
-    tier: Tier
+    tier: TierTerms
     qualifying_points: int
-    next_tier: Tier | None
+    next_tier: TierTerms | None
     points_to_next: int | None
 
 
-def all_tiers(session: Session) -> list[Tier]:
-    return list(session.scalars(select(Tier).order_by(Tier.rank)))
+@dataclass(frozen=True)
+class TierTerms:
+    """A tier as the rules read it, detached from any session (cached per process)."""
+
+    code: str
+    name: str
+    rank: int
+    min_points: int
+    multiplier: Decimal
 
 
-def tier_for(tiers: list[Tier], points: int) -> Tier:
+# The tiers change only with a migration (bump "tiers" in it, or restart, when they do).
+TIERS = VersionedCache("tiers", lambda session: [
+    TierTerms(t.code, t.name, t.rank, t.min_points, t.multiplier)
+    for t in session.scalars(select(Tier).order_by(Tier.rank))])
+
+
+def all_tiers(session: Session) -> list[TierTerms]:
+    """Lowest first, from the process's cache."""
+    return TIERS.get(session)
+
+
+def tier_for(tiers: list[TierTerms], points: int) -> TierTerms:
     return [t for t in tiers if t.min_points <= points][-1]
 
 
-def get_tier(session: Session, code: str) -> Tier:
-    tier = session.get(Tier, code)
-    if tier is None:  # a member's tier was removed from the table: treat as the lowest
-        return all_tiers(session)[0]
-    return tier
+def get_tier(session: Session, code: str) -> TierTerms:
+    tiers = all_tiers(session)
+    # A member's tier removed from the table is treated as the lowest.
+    return next((t for t in tiers if t.code == code), tiers[0])
 
 
 def progress(session: Session, member: Member, now: dt.datetime) -> TierProgress:
@@ -57,7 +77,7 @@ def progress(session: Session, member: Member, now: dt.datetime) -> TierProgress
 
 
 def upgrade_on_earn(session: Session, member: Member, now: dt.datetime, *, account: LedgerAccount | None = None,
-                    tiers: list[Tier] | None = None) -> Tier:
+                    tiers: list[TierTerms] | None = None) -> TierTerms:
     """Lift the member's tier if its qualifying points now reach a higher one; never lowers it.
     ``account`` and ``tiers`` when the caller has them already (one query less each)."""
     tiers = tiers or all_tiers(session)
