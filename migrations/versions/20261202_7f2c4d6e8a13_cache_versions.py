@@ -1,7 +1,9 @@
-"""cache versions: one row per per-process cache (programs, bonus rules, tiers)
+"""cache versions, and the program's ledger accounts made once
 
-A change raises its row's version in the change's own transaction; processes reload their
-copy when they see the version move (infra/cache.py).
+One row per per-process cache (programs, bonus rules, tiers): a change raises its row's
+version in the change's own transaction; processes reload their copy when they see the
+version move (infra/cache.py). The program's four ledger accounts (issuance, redemption,
+expiry, adjustment) are made here rather than on first use, so a process may keep their ids.
 
 Revision ID: 7f2c4d6e8a13
 Revises: c3ca9c2bf0e1
@@ -28,6 +30,11 @@ def upgrade() -> None:
     )
     op.bulk_insert(sa.table("cache_versions", sa.column("name"), sa.column("version")),
                    [{"name": name, "version": 0} for name in ("programs", "bonus_rules", "tiers")])
+    for kind in ("issuance", "redemption", "expiry", "adjustment"):
+        op.execute(sa.text(
+            "INSERT INTO ledger_accounts (owner_type, owner_id, kind, balance, lifetime_earned, created_at) "
+            "SELECT 'program', 0, :kind, 0, 0, CURRENT_TIMESTAMP WHERE NOT EXISTS (SELECT 1 FROM ledger_accounts "
+            "WHERE owner_type = 'program' AND owner_id = 0 AND kind = :kind)").bindparams(kind=kind))
 
 
 def downgrade() -> None:

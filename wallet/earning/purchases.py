@@ -20,11 +20,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, select, update
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from infra.db import Base
+from infra.db import Base, insert_ignoring
 from wallet import ledger
 from wallet.earning import rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
@@ -69,7 +69,7 @@ class PurchaseLine(Base):
 
 @dataclass(frozen=True)
 class Booking:
-    purchase: Purchase
+    purchase: "Purchase | BookedPurchase"
     balance: int
     breakdown: list[dict[str, Any]]
     tier: str
@@ -110,7 +110,6 @@ def book(
     Raises ``NotFound`` (the member, naming ``member_field``), ``InvalidInput`` (currency,
     amounts) and ``Conflict`` (the receipt number booked for another purchase).
     """
-    member = find_active_by_number(session, member_number, field=member_field)
     if currency != store.currency:
         raise InvalidInput(f"this store takes {store.currency}, not {currency}", field="total.currency")
     _check_amount(total, currency, "total.amount")
@@ -128,19 +127,10 @@ def book(
             raise InvalidInput(f"the items add up to {listed} {currency}, not the total of {total} {currency}",
                                field="items")
 
-    # Lock first, then look for an earlier booking: a retry racing the first attempt
-    # waits for it and then finds it.
-    account = ledger.member_account(session, member.id, now, lock=True)
-    earlier = session.scalar(
-        select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number)
-    )
-    if earlier is not None:
-        if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
-            raise Conflict("this receipt number was already booked at this store", field="receipt_number")
-        return _booking(session, earlier, member, now)
-
-    program = rules.get_program(session, store.country)
-    tier_list = tiers.all_tiers(session)  # the table is small; get_tier below then reads the identity map
+    # The member and its points account, the account locked: one statement. Lock first, then
+    # insert the receipt: a retry racing the first attempt waits for it and then finds it.
+    member, account = member_with_locked_account(session, member_number, field=member_field, now=now)
+    program = rules.program_terms(session, store.country)
     tier = tiers.get_tier(session, member.tier)
     categories = rules.categories_of(session, [i["sku"] for i in lines])
     result = rules.compute(
@@ -155,21 +145,26 @@ def book(
         earned_today=(ledger.earned_since(session, account, start_of_local_day(now, member.timezone))
                       if program.daily_cap is not None else 0),
     )
-    purchase = Purchase(
-        store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
-        total_amount=total, currency=currency, points_earned=result.points,
-        created_at=now,
-    )
-    try:
-        with session.begin_nested():
-            session.add(purchase)
-    except IntegrityError as exc:  # the same receipt, booked meanwhile for another member
-        raise Conflict("this receipt number was already booked at this store", field="receipt_number") from exc
-    session.add_all(
-        PurchaseLine(purchase_id=purchase.id, sku=i["sku"], category=categories.get(i["sku"]), quantity=i["quantity"],
-                     unit_price=i["unit_price"])
-        for i in lines
-    )
+    # The receipt, inserted only if this store has not booked its number: no savepoint, no
+    # second look for the common case.
+    purchase_id = session.scalar(
+        insert_ignoring(session, Purchase)
+        .values(store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id,
+                receipt_number=receipt_number, total_amount=total, currency=currency,
+                points_earned=result.points, created_at=now)
+        .on_conflict_do_nothing(index_elements=["store_id", "receipt_number"])
+        .returning(Purchase.id))
+    if purchase_id is None:
+        earlier = session.scalar(
+            select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number))
+        assert earlier is not None
+        if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
+            raise Conflict("this receipt number was already booked at this store", field="receipt_number")
+        return _booking(session, earlier, member, now)
+    if lines:
+        session.execute(insert(PurchaseLine), [
+            {"purchase_id": purchase_id, "sku": i["sku"], "category": categories.get(i["sku"]),
+             "quantity": i["quantity"], "unit_price": i["unit_price"]} for i in lines])
     if result.points > 0:
         tx = ledger.earn(
             session,
@@ -179,14 +174,47 @@ def book(
             expires_at=rules.add_months(now, program.expiry_months),
             description=f"Purchase at {store.name}",
             reference=f"receipt {receipt_number}",
-            idempotency_key=f"purchase:{purchase.id}",
+            idempotency_key=f"purchase:{purchase_id}",
             breakdown=result.breakdown,
             locked_account=account,
+            fresh_key=True,  # made from the purchase just inserted: nothing can hold it yet
         )
-        purchase.transaction_id = tx.id
-        tiers.upgrade_on_earn(session, member, now, account=account, tiers=tier_list)
-    session.flush()
-    return Booking(purchase=purchase, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
+        session.execute(update(Purchase).where(Purchase.id == purchase_id).values(transaction_id=tx.id)
+                        .execution_options(synchronize_session=False))
+        tiers.upgrade_on_earn(session, member, now, account=account)
+    booked = BookedPurchase(id=purchase_id, receipt_number=receipt_number, points_earned=result.points)
+    return Booking(purchase=booked, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
+
+
+@dataclass(frozen=True)
+class BookedPurchase:
+    """What the till is told of a purchase it just booked (the row itself is not read back)."""
+
+    id: int
+    receipt_number: str
+    points_earned: int
+
+
+def member_with_locked_account(session: Session, member_number: str, *, field: str,
+                               now: dt.datetime) -> tuple[Member, ledger.LedgerAccount]:
+    """The active member with this number and its points account, locked for the transaction.
+
+    Raises ``NotFound`` naming ``field``.
+    """
+    row = session.execute(
+        select(Member, ledger.LedgerAccount)
+        .join(ledger.LedgerAccount, (ledger.LedgerAccount.owner_type == "member")
+              & (ledger.LedgerAccount.owner_id == Member.id) & (ledger.LedgerAccount.kind == ledger.AccountKind.POINTS))
+        .where(Member.member_number == member_number)
+        .with_for_update(of=ledger.LedgerAccount)
+    ).first()
+    if row is None:  # no such member, or (imported, say) one whose account is not made yet
+        member = find_active_by_number(session, member_number, field=field)
+        return member, ledger.member_account(session, member.id, now, lock=True)
+    member, account = row
+    if not member.user.is_active:
+        raise NotFound("no active member with this number", field=field)
+    return member, account
 
 
 def _booking(session: Session, purchase: Purchase, member: Member, now: dt.datetime) -> Booking:

@@ -26,7 +26,7 @@ with a key already used returns the first transaction when it describes the same
 movement, and raises ``IdempotencyConflict`` when it does not.
 """
 
-from wallet.ledger.accounts import member_account, program_account
+from wallet.ledger.accounts import member_account, program_account, program_account_id
 from wallet.ledger.models import (
     LIVE,
     PROGRAM_OWNER,
@@ -45,6 +45,6 @@ from wallet.ledger.reading import earned_since, expiring, history, qualifying_po
 
 __all__ = [
     "LIVE", "PROGRAM_OWNER", "QUALIFYING", "AccountKind", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
-    "LotMovement", "PointLot", "QualifyingDay", "TxType", "Posting", "member_account", "program_account",
+    "LotMovement", "PointLot", "QualifyingDay", "TxType", "Posting", "member_account", "program_account", "program_account_id",
     "adjust", "earn", "expire_due", "reverse", "spend", "earned_since", "expiring", "history", "qualifying_points",
 ]

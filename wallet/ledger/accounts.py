@@ -8,6 +8,8 @@ follow without rewriting the ledger.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -43,9 +45,18 @@ def member_account(session: Session, member_id: int, now: dt.datetime, *, lock: 
     return _get_or_create_account(session, "member", member_id, AccountKind.POINTS, now, lock=lock)
 
 
+# Program account ids per database: the migrations create them and nothing deletes an account
+# (the application's role may not), so an id read once stays right for the process.
+_PROGRAM_IDS: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+
+
 def program_account(session: Session, kind: AccountKind, now: dt.datetime) -> LedgerAccount:
-    cache: dict[str, LedgerAccount] = session.info.setdefault("program_accounts", {})
-    account = cache.get(kind)
-    if account is None or account not in session:
-        account = cache[kind] = _get_or_create_account(session, *PROGRAM_OWNER, kind, now, lock=False)
-    return account
+    return _get_or_create_account(session, *PROGRAM_OWNER, kind, now, lock=False)
+
+
+def program_account_id(session: Session, kind: AccountKind, now: dt.datetime) -> int:
+    """The id of the program's account of ``kind`` (issuance, redemption, expiry, adjustment), cached."""
+    ids = _PROGRAM_IDS.setdefault(session.get_bind().engine, {})
+    if kind not in ids:
+        ids[kind] = program_account(session, kind, now).id
+    return ids[kind]

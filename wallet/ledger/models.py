@@ -142,6 +142,9 @@ class PointLot(Base):
     earned_at: Mapped[dt.datetime]
     expires_at: Mapped[dt.datetime]
 
+    # Set with the transaction in one flush (its id is not known before).
+    transaction: Mapped["LedgerTransaction"] = relationship()
+
 
 # "Live" as SQL text, not a bound 0: a generic (prepared) plan matches a partial index only
 # when the query spells the index's own predicate.

@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wallet.errors import AlreadyReversed, Conflict, IdempotencyConflict, InsufficientPoints, NotFound
-from wallet.ledger.accounts import member_account, program_account
+from infra.db import insert_ignoring
+from wallet.ledger.accounts import member_account, program_account_id
 from wallet.ledger.models import (
     LIVE,
     QUALIFYING,
@@ -53,34 +54,46 @@ def _replay(session: Session, key: str | None, account: LedgerAccount, posting: 
 def _book(
     session: Session,
     account: LedgerAccount,
-    counter: LedgerAccount,
+    counter_id: int,
     *,
     type: TxType,
     points: int,
     now: dt.datetime,
     description: str,
+    fresh: bool = False,
     **fields: Any,
 ) -> LedgerTransaction:
-    """Write a transaction of two entries: ``points`` into ``account``, the opposite into ``counter``."""
+    """Write a transaction of two entries: ``points`` into ``account``, the opposite into the
+    account ``counter_id``, and move the account's cached balance with them.
+
+    ``fresh``: the caller knows no UNIQUE constraint can refuse it (its idempotency key is made
+    from a row it just inserted, and it reverses nothing): the rows are flushed with the
+    caller's next flush, without a savepoint of their own. Otherwise they are written at once in
+    a savepoint, so a conflict becomes ``IdempotencyConflict`` or ``AlreadyReversed``.
+    """
     tx = LedgerTransaction(type=type, account_id=account.id, description=description, created_at=now, **fields)
     if points:
         tx.entries = [
             LedgerEntry(account_id=account.id, amount=points, balance_after=account.balance + points, created_at=now),
-            LedgerEntry(account_id=counter.id, amount=-points, created_at=now),
+            LedgerEntry(account_id=counter_id, amount=-points, created_at=now),
         ]
-    try:
-        # Added inside the savepoint: begin_nested() flushes what is pending before it
-        # opens, so a row added earlier would fail outside the savepoint's protection.
-        with session.begin_nested():
-            session.add(tx)
-    except IntegrityError as exc:
-        # Only reachable by a race the account lock did not cover (a key reused for
-        # another member's posting); the constraint is the last word.
-        if fields.get("reverses_id") is not None:
-            raise AlreadyReversed() from exc
-        raise IdempotencyConflict() from exc
+    if fresh:
+        session.add(tx)
+    else:
+        try:
+            # Added inside the savepoint: begin_nested() flushes what is pending before it
+            # opens, so a row added earlier would fail outside the savepoint's protection.
+            with session.begin_nested():
+                session.add(tx)
+        except IntegrityError as exc:
+            # Only reachable by a race the account lock did not cover (a key reused for
+            # another member's posting); the constraint is the last word.
+            if fields.get("reverses_id") is not None:
+                raise AlreadyReversed() from exc
+            raise IdempotencyConflict() from exc
     account.balance += points
-    session.flush()
+    if not fresh:
+        session.flush()
     return tx
 
 
@@ -97,7 +110,7 @@ def _sweep_due(session: Session, account: LedgerAccount, now: dt.datetime) -> Le
     tx = _book(
         session,
         account,
-        program_account(session, AccountKind.EXPIRY, now),
+        program_account_id(session, AccountKind.EXPIRY, now),
         type=TxType.EXPIRE,
         points=-total,
         now=now,
@@ -136,12 +149,10 @@ def _consume(session: Session, account: LedgerAccount, tx: LedgerTransaction, po
 
 
 def _add_qualifying(session: Session, account: LedgerAccount, day: dt.date, points: int) -> None:
-    row = session.get(QualifyingDay, (account.id, day))
-    if row is None:
-        session.add(QualifyingDay(account_id=account.id, day=day, points=points))
-    else:
-        row.points += points
-    session.flush()
+    """Add to the account's day of qualifying points: one upsert, whether the day has a row yet or not."""
+    insert = insert_ignoring(session, QualifyingDay).values(account_id=account.id, day=day, points=points)
+    session.execute(insert.on_conflict_do_update(
+        index_elements=["account_id", "day"], set_={"points": QualifyingDay.points + insert.excluded.points}))
 
 
 def earn(
@@ -159,12 +170,16 @@ def earn(
     actor_user_id: int | None = None,
     reason: str | None = None,
     locked_account: LedgerAccount | None = None,
+    fresh_key: bool = False,
 ) -> LedgerTransaction:
     """Credit ``points`` (> 0) to the member in a new lot that expires at ``expires_at``.
 
     ``type`` is earn or bonus (qualifying for tiers) or adjust (not qualifying).
     ``locked_account``: the member's account when the caller already holds its lock in this
-    transaction (the till does), which saves locking it again. Raises ``IdempotencyConflict``.
+    transaction (the till does), which saves locking it again. ``fresh_key``: the
+    ``idempotency_key`` is made from a row the caller has just inserted, so no earlier posting
+    can hold it and none is looked for (the till's purchase). Everything is written in one flush.
+    Raises ``IdempotencyConflict``.
     """
     if points <= 0:
         raise ValueError("earn takes a positive number of points")
@@ -174,14 +189,15 @@ def earn(
         account = locked_account
     else:
         account = member_account(session, member_id, now, lock=True)
-    earlier = _replay(session, idempotency_key, account, Posting(type, points))
-    if earlier is not None:
-        return earlier
+    if not fresh_key:
+        earlier = _replay(session, idempotency_key, account, Posting(type, points))
+        if earlier is not None:
+            return earlier
     counter_kind = AccountKind.ADJUSTMENT if type == TxType.ADJUST else AccountKind.ISSUANCE
     tx = _book(
         session,
         account,
-        program_account(session, counter_kind, now),
+        program_account_id(session, counter_kind, now),
         type=type,
         points=points,
         now=now,
@@ -191,11 +207,10 @@ def earn(
         breakdown=breakdown,
         actor_user_id=actor_user_id,
         reason=reason,
+        fresh=fresh_key,
     )
-    session.add(
-        PointLot(account_id=account.id, transaction_id=tx.id, points=points, remaining=points,
-                 earned_at=now, expires_at=expires_at)
-    )
+    session.add(PointLot(account_id=account.id, transaction=tx, points=points, remaining=points, earned_at=now,
+                         expires_at=expires_at))
     if type in QUALIFYING:
         account.lifetime_earned += points
         _add_qualifying(session, account, now.date(), points)
@@ -233,7 +248,7 @@ def spend(
     tx = _book(
         session,
         account,
-        program_account(session, counter_kind, now),
+        program_account_id(session, counter_kind, now),
         type=type,
         points=-points,
         now=now,
@@ -306,8 +321,7 @@ def reverse(
     if session.scalar(select(LedgerTransaction.id).where(LedgerTransaction.reverses_id == original.id)) is not None:
         raise AlreadyReversed()
     counter_id = next(e.account_id for e in original.entries if e.account_id != account.id) if original.entries else None
-    counter = session.get(LedgerAccount, counter_id) if counter_id else program_account(session, AccountKind.ISSUANCE, now)
-    assert counter is not None
+    counter = counter_id or program_account_id(session, AccountKind.ISSUANCE, now)
     amount = original.points
     common = dict(type=TxType.REVERSAL, now=now, description=description, reverses_id=original.id,
                   actor_user_id=actor_user_id, reason=reason, reference=original.reference)
