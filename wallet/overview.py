@@ -7,12 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member
-from wallet.receipts import review
+from wallet.receipts.models import Receipt
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 
@@ -46,21 +47,40 @@ class WalletOverview:
 
 def wallet_of(session: Session, member: Member, now: dt.datetime, *,
               expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview:
-    account = ledger.member_account(session, member.id, now)
-    progress = tiers.progress(session, member, now)
+    """Two statements, whatever the member's history: the account's figures with the rolling
+    year's qualifying points and what reviews would give, in one row; then what expires soon."""
+    since = now.date() - dt.timedelta(days=364)
+    account = ledger.LedgerAccount
+    qualifying = (select(func.coalesce(func.sum(ledger.QualifyingDay.points), 0))
+                  .where(ledger.QualifyingDay.account_id == account.id, ledger.QualifyingDay.day >= since)
+                  .scalar_subquery())
+    pending = (select(func.coalesce(func.sum(Receipt.points_pending), 0))
+               .where(Receipt.member_id == member.id, Receipt.status == "review").scalar_subquery())
+    row = session.execute(
+        select(account.id, account.balance, account.lifetime_earned, qualifying, pending)
+        .where(account.owner_type == "member", account.owner_id == member.id, account.kind == ledger.AccountKind.POINTS)
+    ).first()
+    if row is None:  # an account not made yet (imported members): made now, empty
+        made = ledger.member_account(session, member.id, now)
+        row = (made.id, 0, 0, 0, 0)
+    account_id, balance, lifetime, qualifying_points, pending_points = row
+    ladder = tiers.all_tiers(session)
+    current = tiers.get_tier(session, member.tier)
+    higher = [t for t in ladder if t.rank > current.rank]
+    next_tier = higher[0] if higher else None
     return WalletOverview(
-        balance=account.balance,
-        pending=review.pending_points(session, member.id),
-        lifetime_earned=account.lifetime_earned,
+        balance=balance,
+        pending=int(pending_points),
+        lifetime_earned=lifetime,
         currency_value=None,
-        expiring=[Expiring(p, e) for p, e in ledger.expiring(session, account, now, expiring_within)],
+        expiring=[Expiring(p, e) for p, e in ledger.expiring_for(session, account_id, now, expiring_within)],
         tier=TierStatus(
-            code=progress.tier.code,
-            name=progress.tier.name,
-            multiplier=progress.tier.multiplier,
-            qualifying_points=progress.qualifying_points,
-            next_tier=progress.next_tier.name if progress.next_tier else None,
-            points_to_next=progress.points_to_next,
+            code=current.code,
+            name=current.name,
+            multiplier=current.multiplier,
+            qualifying_points=int(qualifying_points),
+            next_tier=next_tier.name if next_tier else None,
+            points_to_next=max(next_tier.min_points - int(qualifying_points), 0) if next_tier else None,
         ),
         active_vouchers=0,  # with the rewards catalog
     )

@@ -32,6 +32,12 @@ def qualifying_points(session: Session, account: LedgerAccount, now: dt.datetime
 
 def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within: dt.timedelta,
              limit: int = 31) -> list[tuple[int, dt.datetime]]:
+    """``expiring_for`` the account."""
+    return expiring_for(session, account.id, now, within, limit)
+
+
+def expiring_for(session: Session, account_id: int, now: dt.datetime, within: dt.timedelta,
+                 limit: int = 31) -> list[tuple[int, dt.datetime]]:
     """``(points, first expiry that day)`` per day (UTC) for live lots expiring within ``within``, soonest first.
 
     One row per day, at most ``limit``: a partner with thousands of purchases gets a
@@ -41,7 +47,7 @@ def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within:
     rows = session.execute(
         select(func.sum(PointLot.remaining), func.min(PointLot.expires_at))
         .where(
-            PointLot.account_id == account.id,
+            PointLot.account_id == account_id,
             LIVE,
             PointLot.expires_at > now,
             PointLot.expires_at <= now + within,
