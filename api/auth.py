@@ -81,7 +81,7 @@ def current_user() -> User:
             user_id = int(claims["sub"])
         except ValueError:
             _unauthorized("the access token is not valid")
-        user = get_active_user(get_session(), user_id)
+        user = get_active_user(get_session(), user_id, claims["role"])
         if user is None:
             _unauthorized("this account no longer exists or was deactivated")
         g.user = user

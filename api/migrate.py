@@ -26,6 +26,7 @@ MODEL_MODULES = (
     "wallet.ledger.models",
     "wallet.earning.rules",
     "wallet.earning.purchases",
+    "wallet.earning.daily_caps",
     "wallet.receipts.models",
     "notifications.devices",
     "notifications.segments",

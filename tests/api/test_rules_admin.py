@@ -92,3 +92,28 @@ def test_the_nightly_commands_expire_points_and_recalculate_tiers(app, client, p
     assert "points expired on 0 accounts" in runner.invoke(args=["wallet", "expire"]).output
     wallet = client.get("/api/v1/me/wallet", headers=people.login(partner["email"])).json
     assert (wallet["balance"], wallet["tier"]["name"]) == (0, "Blue")
+
+
+def test_the_daily_cap_counts_the_members_own_day_and_a_refund_gives_the_room_back(client, people, till, clock):
+    # given a cap of 300 points a day in the UAE, and a partner in Dubai (UTC+4)
+    admin = people.staff("admin")
+    client.put("/api/v1/admin/programs/AE", headers=admin["headers"], json={
+        "currency": "AED", "points_per_unit": 1, "per_amount": "1", "daily_cap": 300, "expiry_months": 12})
+    partner = people.partner()
+    clock.at = dt.datetime(2026, 11, 23, 18, 30, tzinfo=dt.timezone.utc)  # 22:30 in Dubai
+    till.headers = people.login(till.cashier["email"])  # a token of the evening
+
+    # when three purchases of 200 fall on the evening, the last after Dubai's midnight
+    first = till.buy(partner, "200.00").json
+
+    second = till.buy(partner, "200.00").json
+    clock.advance(hours=2)  # 00:30 in Dubai, still the 23rd in UTC
+    till.headers = people.login(till.cashier["email"])
+    third = till.buy(partner, "200.00").json
+
+    # then the second is cut to the cap, and the new local day starts afresh
+    assert (first["points_earned"], second["points_earned"], third["points_earned"]) == (200, 100, 200)
+
+    # and refunding today's purchase gives today's room back
+    till.client.post(f"/api/v1/pos/purchases/{third['id']}/refund", headers=till.headers)
+    assert till.buy(partner, "300.00").json["points_earned"] == 300

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra.db import Base, insert_ignoring
 from wallet import ledger
-from wallet.earning import rules, tiers
+from wallet.earning import daily_caps, rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
 from wallet.members.accounts import find_active_by_number
 from wallet.members.models import Member, Store
@@ -142,7 +142,7 @@ def book(
         total=total,
         lines=[rules.Line(i["sku"], i["quantity"], i["unit_price"], categories.get(i["sku"])) for i in lines],
         at=now,
-        earned_today=(ledger.earned_since(session, account, start_of_local_day(now, member.timezone))
+        earned_today=(daily_caps.earned_on(session, account.id, daily_caps.local_day(now, member.timezone))
                       if program.daily_cap is not None else 0),
     )
     # The receipt, inserted only if this store has not booked its number: no savepoint, no
@@ -182,6 +182,8 @@ def book(
         session.execute(update(Purchase).where(Purchase.id == purchase_id).values(transaction_id=tx.id)
                         .execution_options(synchronize_session=False))
         tiers.upgrade_on_earn(session, member, now, account=account)
+        if program.daily_cap is not None:
+            daily_caps.add(session, account.id, daily_caps.local_day(now, member.timezone), result.points)
     booked = BookedPurchase(id=purchase_id, receipt_number=receipt_number, points_earned=result.points)
     return Booking(purchase=booked, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
 
@@ -283,5 +285,12 @@ def refund(session: Session, *, purchase: Purchase, actor_user_id: int, now: dt.
             actor_user_id=actor_user_id,
         )
         purchase.refund_transaction_id = tx.id
+        store = session.get(Store, purchase.store_id)
+        member = session.get(Member, purchase.member_id)
+        assert store is not None and member is not None
+        if tx.points and rules.program_terms(session, store.country).daily_cap is not None:
+            # What was taken back no longer counts on the day it was earned.
+            daily_caps.add(session, tx.account_id, daily_caps.local_day(purchase.created_at, member.timezone),
+                           tx.points)
     session.flush()
     return tx

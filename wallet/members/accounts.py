@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from wallet import ledger
 from wallet.errors import EmailTaken, InvalidCredentials, InvalidInput, NotFound
@@ -197,9 +197,16 @@ def authenticate(session: Session, *, email: str, password: str, now: dt.datetim
     return user
 
 
-def get_active_user(session: Session, user_id: int) -> User | None:
-    """The user, or None when it does not exist or was deactivated."""
-    user = session.get(User, user_id)
+def get_active_user(session: Session, user_id: int, role: str | None = None) -> User | None:
+    """The user, or None when it does not exist or was deactivated. ``role`` (what the access token
+    says) loads in the same statement what that role's requests read: a partner's member, a
+    cashier's store; the other is loaded only if asked for."""
+    query = select(User).where(User.id == user_id)
+    if role == Role.PARTNER:
+        query = query.options(joinedload(User.member))
+    elif role == Role.CASHIER:
+        query = query.options(joinedload(User.store))
+    user = session.scalar(query)
     return user if user is not None and user.is_active else None
 
 

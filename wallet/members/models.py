@@ -59,8 +59,10 @@ class User(Base):
     created_at: Mapped[dt.datetime]
     last_login_at: Mapped[dt.datetime | None]
 
-    store: Mapped[Store | None] = relationship(lazy="joined")
-    member: Mapped["Member | None"] = relationship(back_populates="user", lazy="joined")
+    # Loaded with the user by the role that needs it (``accounts.get_active_user``): a partner's
+    # requests never join the stores, a cashier's never the members.
+    store: Mapped[Store | None] = relationship()
+    member: Mapped["Member | None"] = relationship(back_populates="user")
 
 
 class Tier(Base):

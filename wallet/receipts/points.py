@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from wallet import ledger
-from wallet.earning import purchases, rules, tiers
+from wallet.earning import daily_caps, rules, tiers
 from wallet.members.models import Member
 from wallet.receipts.models import Receipt
 
@@ -24,11 +24,11 @@ from wallet.receipts.models import Receipt
 def estimate(session: Session, receipt: Receipt, member: Member, *, amount: Decimal,
              lines: list[dict[str, Any]], now: dt.datetime) -> rules.Result:
     """What the receipt earns by the rules of the member's country now (nothing is written)."""
-    program = rules.get_program(session, receipt.country)
+    program = rules.program_terms(session, receipt.country)
     tier = tiers.get_tier(session, member.tier)
     account = ledger.member_account(session, member.id, now)
     at = receipt.purchased_at or now
-    earned_today = (ledger.earned_since(session, account, purchases.start_of_local_day(now, member.timezone))
+    earned_today = (daily_caps.earned_on(session, account.id, daily_caps.local_day(now, member.timezone))
                     if program.daily_cap is not None else 0)
     return rules.compute(
         program=program, bonuses=rules.active_bonuses(session, receipt.country, at, member.id),
@@ -43,7 +43,7 @@ def book(session: Session, receipt: Receipt, member: Member, *, result: rules.Re
     """Credit ``result``'s points for the receipt (None when it earns nothing). Lifts the tier."""
     if result.points <= 0:
         return None
-    program = rules.get_program(session, receipt.country)
+    program = rules.program_terms(session, receipt.country)
     account = ledger.member_account(session, member.id, now, lock=True)
     tx = ledger.earn(session, member_id=member.id, points=result.points, now=now,
                      expires_at=rules.add_months(now, program.expiry_months),
@@ -51,4 +51,6 @@ def book(session: Session, receipt: Receipt, member: Member, *, result: rules.Re
                      reference=f"receipt {receipt.id}", idempotency_key=f"receipt:{receipt.id}",
                      breakdown=result.breakdown, actor_user_id=actor_user_id, reason=reason, locked_account=account)
     tiers.upgrade_on_earn(session, member, now, account=account)
+    if program.daily_cap is not None:
+        daily_caps.add(session, account.id, daily_caps.local_day(now, member.timezone), result.points)
     return tx
