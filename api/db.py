@@ -15,6 +15,7 @@ import functools
 from typing import Any, Callable
 
 from flask import Flask, current_app, g
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.errors import DomainError
@@ -37,20 +38,35 @@ def _commit() -> None:
         session.commit()
 
 
+def _run(view: Callable[..., Any], args: Any, kwargs: Any) -> Any:
+    try:
+        response = current_app.make_response(view(*args, **kwargs))
+    except DomainError as error:
+        if error.keeps_changes:
+            _commit()
+        raise
+    if response.status_code < 400:
+        # Inside the view's call, so a failure to commit (a constraint checked at commit)
+        # is answered by the error handlers like any other error.
+        _commit()
+    return response
+
+
 def _committing(view: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except DomainError as error:
-            if error.keeps_changes:
-                _commit()
-            raise
-        if response.status_code < 400:
-            # Inside the view's call, so a failure to commit (a constraint checked at commit)
-            # is answered by the error handlers like any other error.
-            _commit()
-        return response
+            return _run(view, args, kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            # The pool handed out a connection the server had closed (a restart, a failover, an
+            # idle timeout): nothing of this request was committed, so run it once more on a
+            # fresh one rather than ping before every request.
+            session = g.pop("db_session", None)
+            if session is not None:
+                session.close()
+            return _run(view, args, kwargs)
 
     return wrapper
 

@@ -114,7 +114,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout (a round trip per request): connections are recycled before
+    # a server or a proxy would drop them, and a request that still meets a dead one is run
+    # again once on a fresh connection (api/db.py).
+    kwargs.setdefault("pool_recycle", 1800)
     # Dates taken from times (date(expires_at)) are UTC days whatever the server's zone.
     # No JIT: our statements are short, and a cost estimate inflated by lagging statistics
     # once made PostgreSQL spend 77 ms compiling a 2 ms query, on every batch of a campaign.

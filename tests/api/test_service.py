@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_healthz_and_readyz_answer(client):
     assert client.get("/healthz").json == {"status": "ok"}
@@ -43,3 +45,29 @@ def test_no_view_commits_by_itself():
     views = Path(__file__).resolve().parents[2] / "api" / "views"
     offenders = [p.name for p in views.glob("*.py") if ".commit(" in p.read_text()]
     assert offenders == []
+
+
+@pytest.mark.postgres_only
+def test_a_request_that_meets_a_connection_the_server_closed_is_run_again_on_a_fresh_one(owner_engine, settings, clock):
+    """No ping before each request: a dead pooled connection costs that request a retry, not a 500."""
+    from sqlalchemy import text
+
+    from api import create_app
+    from infra.db import make_engine
+    from tests.conftest import PASSWORD, as_app_role
+
+    engine = make_engine(as_app_role(owner_engine.url.render_as_string(hide_password=False)), pool_size=1,
+                         max_overflow=0, connect_args={"application_name": "pw-retry-test"})
+    app = create_app({"SETTINGS": settings, "ENGINE": engine, "CLOCK": clock})
+    client = app.test_client()
+    registered = client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+    assert registered.status_code == 401  # the pool now holds one connection
+    with owner_engine.connect() as conn:
+        killed = conn.execute(text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                   "WHERE application_name = 'pw-retry-test'")).scalar()
+    assert killed == 1
+
+    response = client.post("/api/v1/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+
+    assert response.status_code == 401 and response.json["message"] == "email or password is wrong"
+    engine.dispose()
