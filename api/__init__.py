@@ -76,11 +76,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.extensions["clock"] = clock
     cache.CHECK_EVERY = settings.cache_check_seconds  # one setting for the process: its caches' freshness
     app.extensions["resources"] = Resources(settings, {"push_sender": sender} if sender is not None else None)
+    read_factory = None
     if factory is None:
         engine = engine or make_engine(settings.database_url)
         factory = make_sessionmaker(engine, info=worker.session_info(settings))
+        if engine.dialect.name == "postgresql":
+            read_factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
     app.extensions["engine"] = engine
-    db.init_app(app, factory)
+    db.init_app(app, factory, read_factory)
     worker.load_job_modules()  # so enqueue knows each job's attempts
 
     api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."},

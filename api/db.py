@@ -14,21 +14,32 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from infra.errors import DomainError
 
 
-def init_app(app: Flask, factory: sessionmaker[Session]) -> None:
+READS = frozenset({"GET", "HEAD"})
+
+
+def init_app(app: Flask, factory: sessionmaker[Session], read_factory: sessionmaker[Session] | None = None) -> None:
+    """``read_factory``: sessions for GET requests, on connections that open no transaction (on
+    PostgreSQL a read then costs no BEGIN and no ROLLBACK round trip). A GET writes nothing, and
+    each of its statements sees committed data."""
     app.extensions["sessionmaker"] = factory
+    if read_factory is not None:
+        app.extensions["read_sessionmaker"] = read_factory
     app.teardown_appcontext(_close)
 
 
 def get_session() -> Session:
     if "db_session" not in g:
-        g.db_session = current_app.extensions["sessionmaker"]()
+        factory = current_app.extensions["sessionmaker"]
+        if request.method in READS:
+            factory = current_app.extensions.get("read_sessionmaker", factory)
+        g.db_session = factory()
     return g.db_session
 
 

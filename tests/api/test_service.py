@@ -71,3 +71,24 @@ def test_a_request_that_meets_a_connection_the_server_closed_is_run_again_on_a_f
 
     assert response.status_code == 401 and response.json["message"] == "email or password is wrong"
     engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_a_read_opens_no_transaction_and_a_write_opens_one(isolated_engine, settings, clock):
+    from sqlalchemy import event
+
+    from api import create_app
+    from tests.conftest import PASSWORD
+
+    app = create_app({"SETTINGS": settings, "ENGINE": isolated_engine, "CLOCK": clock})
+    client = app.test_client()
+    begins = []
+    event.listen(isolated_engine, "begin", lambda conn: begins.append(conn.connection.dbapi_connection.autocommit))
+    partner = client.post("/api/v1/auth/register", json={"email": "r@example.com", "password": PASSWORD,
+                                                         "name": "R", "country": "AE"}).json
+    headers = {"Authorization": f"Bearer {partner['access_token']}"}
+    wrote = len(begins)
+    wallet = client.get("/api/v1/me/wallet", headers=headers)
+    history = client.get("/api/v1/me/wallet/transactions", headers=headers)
+    assert (wallet.status_code, history.status_code) == (200, 200) and wallet.json["balance"] == 0
+    assert not any(begins[:wrote]) and begins[wrote:] and all(begins[wrote:])  # a write in a transaction, reads not

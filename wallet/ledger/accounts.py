@@ -12,9 +12,9 @@ import weakref
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from infra.db import insert_ignoring
 from wallet.ledger.models import PROGRAM_OWNER, AccountKind, LedgerAccount
 
 
@@ -29,12 +29,11 @@ def _get_or_create_account(
     account = session.scalar(query)
     if account is not None:
         return account
-    try:
-        with session.begin_nested():
-            account = LedgerAccount(owner_type=owner_type, owner_id=owner_id, kind=kind, created_at=now)
-            session.add(account)
-    except IntegrityError:
-        pass  # created by a concurrent transaction meanwhile; read (and lock) theirs
+    # Made if missing: an upsert, not a savepoint, so a read outside a transaction may make it too.
+    # A concurrent transaction that made it meanwhile wins; theirs is read (and locked).
+    session.execute(insert_ignoring(session, LedgerAccount).values(
+        owner_type=owner_type, owner_id=owner_id, kind=kind, balance=0, lifetime_earned=0, created_at=now)
+        .on_conflict_do_nothing(index_elements=["owner_type", "owner_id", "kind"]))
     account = session.scalar(query)
     assert account is not None
     return account
