@@ -14,6 +14,9 @@ would count them all together.
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Callable
+
 from flask import Flask, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -61,4 +64,35 @@ def init_app(app: Flask) -> Limiter:
             view = limiter.limit(getattr(settings, setting), key_func=key_func,
                                  methods=methods[0] if methods else None)(view)
         app.view_functions[endpoint] = view
+    _only_where_limited(app, limiter)
     return limiter
+
+
+def _only_where_limited(app: Flask, limiter: Limiter) -> None:
+    """Run Flask-Limiter's request hooks on the limited endpoints only.
+
+    It hangs a check before, headers after and a clean-up at the end of every request; with no
+    default limits they find nothing to do on the other endpoints, at about 60-75 µs a request
+    (a fifth of a /healthz). The hooks themselves are kept, so the limited endpoints behave
+    exactly as Flask-Limiter does.
+    """
+    limited = set(LIMITED_ENDPOINTS)
+
+    def only_limited(hook: Callable[..., Any], passthrough: bool) -> Callable[..., Any]:
+        @functools.wraps(hook)
+        def guarded(*args: Any) -> Any:
+            if request.endpoint in limited:
+                return hook(*args)
+            return args[0] if passthrough and args else None
+
+        return guarded
+
+    def ours(hook: Any) -> bool:
+        owner = getattr(hook, "__self__", None) or getattr(getattr(hook, "func", None), "__self__", None)
+        args = getattr(hook, "args", ())
+        return owner is limiter or limiter in args
+
+    for funcs, passthrough in ((app.before_request_funcs, False), (app.after_request_funcs, True),
+                               (app.teardown_request_funcs, False)):
+        hooks = funcs.get(None, [])
+        funcs[None] = [only_limited(h, passthrough) if ours(h) else h for h in hooks]

@@ -104,3 +104,11 @@ def test_purchases_are_limited_per_till(connection, settings, clock, people):
         "member_number": partner["member"]["member_number"], "receipt_number": f"R-{i}",
         "total": {"amount": "10.00", "currency": "AED"}}).status_code for i in range(3)]
     assert statuses[2] == 429 and all(s != 429 for s in statuses[:2])
+
+
+def test_only_limited_endpoints_carry_the_limiters_headers(client, people):
+    partner = people.partner()
+    login = client.post("/api/v1/auth/login", json={"email": partner["email"], "password": PASSWORD})
+    wallet = client.get("/api/v1/me/wallet", headers=partner["headers"])
+    assert login.headers["X-RateLimit-Limit"] == "1000"
+    assert "X-RateLimit-Limit" not in wallet.headers and wallet.status_code == 200
