@@ -88,6 +88,13 @@ class Settings:
     job_queue: str = "partner-wallet"
     fanout_tasks: int = 2
 
+    # Keys receipts' fiscal codes are checked with: the Indian e-invoice portals' public keys and
+    # the KSeF offline certificates (PEM), read from the files FISCAL_GST_KEYS and
+    # FISCAL_KSEF_CERTIFICATES name (comma-separated). Without them those signatures are
+    # "unverifiable" and such receipts go to review.
+    fiscal_gst_keys: tuple[bytes, ...] = ()
+    fiscal_ksef_certificates: tuple[bytes, ...] = ()
+
     fcm_credentials: str | None = None
     fcm_endpoint: str | None = None
     fcm_ca_file: str | None = None
@@ -154,6 +161,15 @@ def _readable_file(name: str, value: str | None) -> str | None:
     if value and not Path(value).is_file():
         raise ConfigError(f"{name} is not a readable file: {value}")
     return value or None
+
+
+def _pem_files(name: str, value: str | None) -> tuple[bytes, ...]:
+    files = []
+    for path in _csv(value, ()):
+        if not Path(path).is_file():
+            raise ConfigError(f"{name}: {path} is not a readable file")
+        files.append(Path(path).read_bytes())
+    return tuple(files)
 
 
 def _qr_keys(value: str | None) -> tuple[tuple[str, str], ...]:
@@ -242,6 +258,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),
         job_queue=env.get("JOB_QUEUE", "partner-wallet"),
         fanout_tasks=int(env.get("FANOUT_TASKS", 2)),
+        fiscal_gst_keys=_pem_files("FISCAL_GST_KEYS", env.get("FISCAL_GST_KEYS")),
+        fiscal_ksef_certificates=_pem_files("FISCAL_KSEF_CERTIFICATES", env.get("FISCAL_KSEF_CERTIFICATES")),
         fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         fcm_ca_file=_readable_file("FCM_CA_FILE", env.get("FCM_CA_FILE")),

@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('eligible_amount', sa.Numeric(precision=14, scale=3), nullable=True),
     sa.Column('signals', sa.JSON(), nullable=False),
     sa.Column('content_key', sa.String(length=300), nullable=True),
+    sa.Column('purchase_key', sa.String(length=120), nullable=True),
     sa.Column('file_sha256', sa.String(length=64), nullable=False),
     sa.Column('perceptual_hash', sa.String(length=16), nullable=True),
     sa.Column('upload_key', sa.String(length=200), nullable=True),
@@ -79,6 +80,7 @@ def upgrade() -> None:
         batch_op.create_index('ix_receipts_member_id_id', ['member_id', 'id'], unique=False)
         batch_op.create_index('ix_receipts_seller_tax_number_uploaded_at', ['seller_tax_number', 'uploaded_at'], unique=False)
         batch_op.create_index('ix_receipts_status_id', ['status', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_receipts_purchase_key'), ['purchase_key'], unique=False)
         batch_op.create_index('uq_receipts_content_key_claimed', ['content_key'], unique=True, postgresql_where=sa.text("status <> 'rejected'"), sqlite_where=sa.text("status <> 'rejected'"))
 
     op.create_table('receipt_decisions',

@@ -33,6 +33,7 @@ class Counts:
     seller_today: int = 0
     seller_week: int = 0
     similar_photo: bool = False
+    same_purchase: bool = False  # another claim has this receipt's seller, minute and total
 
 
 @dataclass
@@ -137,6 +138,8 @@ def decide(reading: Reading, rules: ReceiptProgram, *, currency: str, counts: Co
         review("seller_volume", "unusually many receipts from this seller")
     if counts.similar_photo:
         review("similar_photo", "a near-same photo was sent before")
+    if counts.same_purchase:
+        review("same_purchase", "another receipt claimed has the same seller, time and total")
     if high_value or (rules.review_above is not None and (reading.total or 0) > rules.review_above):
         review("high_value", "a high-value receipt")
     if counts.member_ever < rules.first_receipts_reviewed:

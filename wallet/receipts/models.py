@@ -86,6 +86,10 @@ class Receipt(Base):
     # Why a reviewer should look (a warning of the reader, a signal of the photo), as {code, message}.
     signals: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     content_key: Mapped[str | None] = mapped_column(String(300))
+    # The seller, the minute and the total, however they were read: the same purchase read once
+    # from its fiscal code and once, from a blurred photo, by OCR has two content keys but this
+    # one (a second claim of it goes to review).
+    purchase_key: Mapped[str | None] = mapped_column(String(120), index=True)
     file_sha256: Mapped[str] = mapped_column(String(64))
     perceptual_hash: Mapped[str | None] = mapped_column(String(16))
     # The file store keys: the upload until it is read, then the stripped copy only.

@@ -33,7 +33,7 @@ from wallet.receipts.errors import ReceiptImageError
 from wallet.receipts.fiscal import FiscalKeys
 from wallet.receipts.models import Receipt
 from wallet.receipts.outcomes import receipt_rules, record
-from wallet.receipts.reading import Reading, read_receipt
+from wallet.receipts.reading import Reading, purchase_key, read_receipt
 from wallet.receipts.submission import RECOGNISE_JOB
 
 logger = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ def _counts(session: Session, receipt: Receipt, now: dt.datetime) -> Counts:
             Receipt.member_id == receipt.member_id).order_by(Receipt.id.desc()).limit(SIMILAR_LOOKBACK))
         similar = any(images.similar(receipt.perceptual_hash, other) for other in recent)
     seller = receipt.seller_tax_number
+    same_purchase = receipt.purchase_key is not None and count(Receipt.purchase_key == receipt.purchase_key) > 0
     return Counts(
         member_today=count(Receipt.member_id == receipt.member_id, Receipt.uploaded_at > day),
         member_week=count(Receipt.member_id == receipt.member_id, Receipt.uploaded_at > week),
@@ -60,6 +61,7 @@ def _counts(session: Session, receipt: Receipt, now: dt.datetime) -> Counts:
         seller_today=count(Receipt.seller_tax_number == seller, Receipt.uploaded_at > day) if seller else 0,
         seller_week=count(Receipt.seller_tax_number == seller, Receipt.uploaded_at > week) if seller else 0,
         similar_photo=similar,
+        same_purchase=same_purchase,
     )
 
 
@@ -72,6 +74,7 @@ def _fill(receipt: Receipt, reading: Reading, outcome: Outcome | None) -> None:
                      [{"description": line.description[:200], "amount": str(line.amount)} for line in reading.lines[:50]])
     receipt.signals = (outcome.signals if outcome else reading.signals)[:20]
     receipt.eligible_amount = outcome.eligible_amount if outcome else None
+    receipt.purchase_key = purchase_key(reading)
 
 
 def _decide_and_book(session: Session, receipt: Receipt, reading: Reading, now: dt.datetime) -> None:
@@ -123,7 +126,7 @@ def recognise(factory: Any, receipt_id: int, *, store: FileStore, now: Any, keys
         photo = images.intake(store.read(upload_key))
     except ReceiptImageError as exc:
         refusal = exc
-    reading = read_receipt(photo.image, country=country, now=now()) if photo is not None else None
+    reading = read_receipt(photo.image, country=country, now=now(), keys=keys) if photo is not None else None
     at = now()
     with factory() as session:
         receipt = session.scalar(select(Receipt).where(Receipt.id == receipt_id).with_for_update())
@@ -161,7 +164,8 @@ def file_store(ctx: JobContext) -> FileStore:
 
 
 def fiscal_keys(settings: Any) -> FiscalKeys:
-    return FiscalKeys(gst_public_keys=tuple(getattr(settings, "gst_public_keys", ()) or ()))
+    """The keys fiscal codes are checked with (``FISCAL_GST_KEYS``, ``FISCAL_KSEF_CERTIFICATES``)."""
+    return FiscalKeys(gst_public_keys=settings.fiscal_gst_keys, ksef_certificates=settings.fiscal_ksef_certificates)
 
 
 @job(RECOGNISE_JOB, max_attempts=4)

@@ -253,8 +253,10 @@ def _find_total(lines: list[str], items: Sequence[LineItem],
         return Found(agreed[0], round(0.75 * score, 2),
                      f"the total line {i + 1} reads {value}, but " + " and ".join(agreed[1])), i
     elif evidence:
-        score *= 0.85
-        how.append("nothing else on the receipt confirms it (" + ", ".join(f"{v}: {s}" for v, s in evidence) + ")")
+        # Something else on the receipt (the payment, the items' sum) names another amount: the
+        # total line may be misread, so it is not taken as sure.
+        score *= 0.6
+        how.append("another amount on the receipt contradicts it (" + ", ".join(f"{v}: {s}" for v, s in evidence) + ")")
     return Found(value, round(score, 2), "; ".join(how)), i
 
 
@@ -529,7 +531,9 @@ def _find_merchant(lines: list[str], ocr: Sequence[float]) -> Found[str] | None:
 
 _A = r"(\d{1,3}(?:,\d{3})+\.\d{2}|\d{1,3}(?:\.\d{3})+,\d{2}|\d{1,3}(?: \d{3})+,\d{2}|\d+ ?[.,]\d{2})"
 _QTY = r"(\d{1,4}(?:[.,]\d{1,3})?)"
-_TAIL = r"(?:\s*[A-G]\b)?\s*$"   # Polish receipts end an item with its VAT letter
+# Polish receipts end an item with its VAT letter; OCR adds a stray mark or two at the paper's edge
+# (a "|" from the roll's shadow, a "." of dirt) that are no part of the line.
+_TAIL = r"(?:\s*[A-G]\b)?(?:\s*[|!.,:;'`\"_~*-]{1,2})?\s*$"
 _X = r"\s*(?:szt\.?|pcs\.?|pc\.?|kg)?\s*[xX*@]\s*"
 _ITEM_FULL = re.compile(rf"^(.*?[A-Za-zĄĆĘŁŃÓŚŹŻąćęłńóśźż\u0621-\u064a].*?)\s+{_QTY}{_X}{_A}\s+{_A}{_TAIL}")
 _ITEM_QTY = re.compile(rf"^\s*{_QTY}{_X}{_A}\s+{_A}{_TAIL}")

@@ -261,3 +261,14 @@ def test_line_confidences_from_ocr_lower_the_fields_confidence() -> None:
 def test_a_text_longer_than_any_receipt_is_refused() -> None:
     with pytest.raises(ValueError):
         text.parse_receipt("x" * (text.MAX_TEXT + 1))
+
+
+def test_an_item_line_ending_in_a_stray_mark_is_still_an_item() -> None:
+    parsed = text.parse_receipt("OPONY-SERWIS\nHankook Ventus Prime 4 205/60 R16 92H\n1 x 299,00 299,00 A |\nSUMA PLN 299,00")
+    assert [(i.description, i.amount) for i in parsed.items] == [("Hankook Ventus Prime 4 205/60 R16 92H",
+                                                                   Decimal("299.00"))]
+
+
+def test_a_total_that_the_payment_line_contradicts_is_not_taken_as_sure() -> None:
+    parsed = text.parse_receipt("SUMA PLN 1882,00\nKarta płatnicza 1802,00")
+    assert parsed.total is not None and parsed.total.confidence < 0.75
