@@ -6,7 +6,10 @@ from marshmallow import Schema, fields, validate
 
 from api.schemas.fields import Country, Currency, Email, Id, Language, Name, Password, Phone, StrictBoolean, Timezone
 from wallet.members import numbers as member_numbers
-from wallet.members.models import STAFF_ROLES
+from wallet.members.models import STAFF_ROLES, TIER_CODES
+
+# Validators on what the server sends are never run: they say what the values can be (enums).
+TIERS = validate.OneOf(TIER_CODES)
 
 
 class RegisterSchema(Schema):
@@ -36,23 +39,24 @@ class RefreshSchema(Schema):
 class TokenPairSchema(Schema):
     access_token = fields.String()
     refresh_token = fields.String()
-    token_type = fields.String()
-    expires_in = fields.Integer(metadata={"description": "seconds the access token lives"})
+    token_type = fields.String(validate=validate.OneOf(["Bearer"]))
+    expires_in = fields.Integer(metadata={"description": "seconds the access token lives", "example": 900})
 
 
 class MemberSchema(Schema):
     id = fields.Integer()
     member_number = fields.String()
-    member_number_display = fields.Function(lambda m: member_numbers.display(m.member_number))
+    member_number_display = fields.Function(lambda m: member_numbers.display(m.member_number), metadata={
+        "type": "string", "description": "the member number grouped for reading aloud"})
     name = fields.String()
     email = fields.String()
     phone = fields.String(allow_none=True)
-    country = fields.String()
+    country = Country()
     city = fields.String(allow_none=True)
-    language = fields.String()
+    language = Language()
     timezone = fields.String()
     company_name = fields.String(allow_none=True)
-    tier = fields.String(metadata={"description": "the tier's stable code: blue, silver, gold, platinum"})
+    tier = fields.String(validate=TIERS, metadata={"description": "the tier's stable code"})
     tier_name = fields.String(metadata={"description": "the tier's name as a partner reads it"})
     marketing_opt_in = fields.Boolean()
     created_at = fields.DateTime()
@@ -84,7 +88,7 @@ class StaffSchema(Schema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
-    role = fields.String()
+    role = fields.String(validate=validate.OneOf([r.value for r in STAFF_ROLES]))
     store_id = fields.Integer(allow_none=True)
     created_at = fields.DateTime()
 
@@ -99,7 +103,7 @@ class StoreCreateSchema(Schema):
 class StoreSchema(Schema):
     id = fields.Integer()
     name = fields.String()
-    country = fields.String()
+    country = Country()
     city = fields.String(allow_none=True)
-    currency = fields.String()
+    currency = Currency()
     created_at = fields.DateTime()

@@ -6,7 +6,8 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Id, Name, StrictBoolean, Timestamp
+from api.schemas.accounts import TIERS
+from api.schemas.fields import Country, Id, Name, StrictBoolean, Timestamp
 from api.schemas.wallet import BonusTermsSchema
 from notifications.devices import PLATFORMS
 
@@ -20,7 +21,7 @@ class DeviceCreateSchema(Schema):
 
 class DeviceSchema(Schema):
     id = fields.Integer()
-    platform = fields.String()
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
     locale = fields.String(allow_none=True)
     app_version = fields.String(allow_none=True)
     created_at = fields.DateTime()
@@ -64,9 +65,9 @@ class MemberSampleSchema(Schema):
     id = fields.Integer()
     member_number = fields.String()
     name = fields.String()
-    country = fields.String()
+    country = Country()
     city = fields.String(allow_none=True)
-    tier = fields.String()
+    tier = fields.String(validate=TIERS)
 
 
 class PreviewSchema(Schema):
@@ -115,7 +116,7 @@ class CampaignSchema(Schema):
     segment_id = fields.Integer()
     message = fields.Dict()
     offer = fields.Dict(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(["draft", "scheduled", "sending", "sent"]))
     send_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 

@@ -7,7 +7,9 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from api.schemas.accounts import TIERS
 from api.schemas.fields import Country, Currency, DecimalString, Name, StrictBoolean, Timestamp, not_blank
+from wallet.ledger.models import TxType
 
 SKU = validate.Length(min=1, max=64)
 
@@ -44,7 +46,7 @@ class ScanSchema(MemberRefSchema):
 class ScannedSchema(Schema):
     member_number = fields.String()
     name = fields.String()
-    tier = fields.String(metadata={"description": "the tier's stable code"})
+    tier = fields.String(validate=TIERS, metadata={"description": "the tier's stable code"})
     tier_name = fields.String()
     balance = fields.Integer()
 
@@ -60,7 +62,7 @@ class BreakdownLine(Schema):
     rule = fields.String()
     label = fields.String()
     points = fields.Integer()
-    rule_id = fields.Integer()
+    rule_id = fields.Integer(metadata={"may_be_absent": True, "description": "the bonus rule (absent for the base rate)"})
 
 
 class PurchaseSchema(Schema):
@@ -68,7 +70,7 @@ class PurchaseSchema(Schema):
     receipt_number = fields.String(attribute="purchase.receipt_number")
     points_earned = fields.Integer(attribute="purchase.points_earned")
     balance = fields.Integer()
-    tier = fields.String()
+    tier = fields.String(validate=TIERS)
     breakdown = fields.List(fields.Nested(BreakdownLine))
 
 
@@ -80,11 +82,12 @@ class RefundSchema(Schema):
 
 
 class TierSchema(Schema):
-    code = fields.String(metadata={"description": "the stable code, as /me's tier says it"})
+    code = fields.String(validate=TIERS, metadata={"description": "the stable code, as /me's tier says it"})
     name = fields.String()
-    multiplier = fields.Decimal(as_string=True)
+    multiplier = fields.Decimal(as_string=True, metadata={"description": "points earned per base point",
+                                                          "example": "1.250"})
     qualifying_points = fields.Integer()
-    next_tier = fields.String(allow_none=True)
+    next_tier = fields.String(allow_none=True, validate=TIERS)
     points_to_next = fields.Integer(allow_none=True)
 
 
@@ -97,7 +100,8 @@ class WalletSchema(Schema):
     balance = fields.Integer()
     pending = fields.Integer()
     lifetime_earned = fields.Integer()
-    currency_value = fields.Raw(allow_none=True)
+    currency_value = fields.Nested(MoneySchema, allow_none=True, metadata={
+        "description": "what the balance is worth in the member's currency, where the program says (null until then)"})
     expiring = fields.List(fields.Nested(ExpiringSchema))
     tier = fields.Nested(TierSchema)
     active_vouchers = fields.Integer()
@@ -105,7 +109,7 @@ class WalletSchema(Schema):
 
 class TransactionSchema(Schema):
     id = fields.Integer(attribute="transaction.id")
-    type = fields.String(attribute="transaction.type")
+    type = fields.String(attribute="transaction.type", validate=validate.OneOf([t.value for t in TxType]))
     points = fields.Integer(attribute="amount")
     balance_after = fields.Integer()
     description = fields.String(attribute="transaction.description")
@@ -179,10 +183,15 @@ class BonusRuleSchema(BonusTermsSchema):
     name = Name(required=True)
     tiers = fields.List(fields.String(validate=validate.Length(max=32)), load_default=list)
     active = StrictBoolean(load_default=True)
-    status = fields.String(dump_only=True, metadata={
+    status = fields.String(dump_only=True, validate=validate.OneOf(["approved", "pending_approval"]), metadata={
         "description": "approved, or pending_approval: a marketer's bonus above the program's limits, "
                        "which gives nothing until an admin approves it"})
     approved_at = fields.DateTime(dump_only=True, allow_none=True)
+
+
+class BonusRulePageSchema(Schema):
+    items = fields.List(fields.Nested(BonusRuleSchema))
+    next_cursor = fields.String(allow_none=True)
 
 
 class BonusRulePatchSchema(Schema):
