@@ -31,7 +31,8 @@ class ReceiptTotalSchema(Schema):
 
 class ReceiptLineSchema(Schema):
     description = fields.String()
-    category = fields.String()
+    category = fields.String(metadata={"may_be_absent": True, "description": "what the line was matched to, "
+                                                                            "when a product pattern matched"})
     amount = fields.String()
 
 

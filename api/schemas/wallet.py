@@ -87,7 +87,7 @@ class TierSchema(Schema):
     multiplier = fields.Decimal(as_string=True, metadata={"description": "points earned per base point",
                                                           "example": "1.250"})
     qualifying_points = fields.Integer()
-    next_tier = fields.String(allow_none=True, validate=TIERS)
+    next_tier = fields.String(allow_none=True, metadata={"description": "the next tier's name (null at the top)"})
     points_to_next = fields.Integer(allow_none=True)
 
 

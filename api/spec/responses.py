@@ -21,9 +21,10 @@ class ErrorSchema(Schema):
                                                     "example": "Unprocessable Entity"})
     message = fields.String(required=True, metadata={"description": "what went wrong, for a person to read",
                                                      "example": "Some fields are invalid; see errors."})
-    errors = fields.Dict(keys=fields.String(), values=fields.Dict(), metadata={
+    errors = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
         "description": "field errors by where the input was (json, query, files, headers), then by field: "
-                       "a list of messages, or an object of the nested fields' errors",
+                       "a list of messages, or an object of the nested fields' errors (a list of messages "
+                       "for the input as a whole, such as a body that is not JSON)",
         "example": {"json": {"total": {"currency": ["Must be one of: AED, SAR."]}}},
         "may_be_absent": True})
 

@@ -12,6 +12,7 @@ from api.auth import current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.pagination import PageArgs, page
+from api.spec.marks import may_answer
 from api.schemas.wallet import BonusRulePageSchema, BonusRulePatchSchema, BonusRuleSchema, ProductSchema, ProgramSchema
 from wallet.earning import rules
 from wallet.members.models import Role
@@ -50,6 +51,7 @@ class BonusRules(MethodView):
 
     @blp.arguments(BonusRuleSchema)
     @blp.response(201, BonusRuleSchema)
+    @may_answer(404)  # the country has no program
     def post(self, body: dict[str, Any]) -> rules.BonusRule:
         """A time-boxed bonus: a multiplier or points per item, for some SKUs, categories or tiers.
 
