@@ -13,17 +13,18 @@ from notifications.devices import PLATFORMS
 
 
 class DeviceCreateSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
+                          metadata={"example": "fcm:dQw4w9WgXcQ:APA91bH"})
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
-    locale = fields.String(allow_none=True, validate=validate.Length(max=35))
-    app_version = fields.String(allow_none=True, validate=validate.Length(max=32))
+    locale = fields.String(allow_none=True, validate=validate.Length(max=35), metadata={"example": "ar-AE"})
+    app_version = fields.String(allow_none=True, validate=validate.Length(max=32), metadata={"example": "3.4.1"})
 
 
 class DeviceSchema(Schema):
-    id = fields.Integer()
+    id = fields.Integer(metadata={"example": 5})
     platform = fields.String(validate=validate.OneOf(PLATFORMS))
-    locale = fields.String(allow_none=True)
-    app_version = fields.String(allow_none=True)
+    locale = fields.String(allow_none=True, metadata={"example": "ar-AE"})
+    app_version = fields.String(allow_none=True, metadata={"example": "3.4.1"})
     created_at = fields.DateTime()
 
 
@@ -50,7 +51,7 @@ class NotificationMarkSchema(Schema):
 
 
 class SegmentCreateSchema(Schema):
-    name = Name(required=True)
+    name = Name(required=True, metadata={"example": "Gold partners in Dubai"})
     rules = fields.Dict(required=True)
 
 
@@ -122,7 +123,7 @@ class CampaignSchema(Schema):
 
 
 class TestSendSchema(Schema):
-    member_id = Id(required=True)
+    member_id = Id(required=True, metadata={"example": 42})
 
 
 class TestSentSchema(Schema):

@@ -116,7 +116,8 @@ class PatternSchema(Schema):
 class ReceiptProgramSchema(Schema):
     country = fields.String(dump_only=True)
     allowed_sellers = fields.List(fields.String(validate=validate.Regexp(r"^[0-9A-Z]{5,20}$")),
-                                  load_default=list, validate=validate.Length(max=5000))
+                                  load_default=list, validate=validate.Length(max=5000),
+                                  metadata={"example": ["300000000000003"], "description": "the sellers' tax numbers"})
     max_age_days = fields.Integer(load_default=14, strict=True, validate=validate.Range(min=1, max=366))
     min_total = DecimalString(load_default=Decimal(0), validate=validate.Range(min=Decimal(0), max=Decimal(10**7)))
     review_above = DecimalString(load_default=None, allow_none=True,

@@ -1,13 +1,14 @@
 """The document as a whole: how the app builds it (``spec_kwargs``, ``adopt``) and the last pass
 before it is served (``ContractSpec.to_dict``).
 
-The last pass settles the names the converter could not know while the paths were being added:
+The last pass gives every JSON body an example (``examples``) and settles the names the converter could not know while the paths were being added:
 a schema converted only as something a client sends keeps its plain name (``PurchaseCreate``,
 not ``PurchaseCreateInput``), and one whose two directions came out the same is one component.
 """
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from apispec import APISpec
@@ -15,6 +16,7 @@ from flask import Flask
 
 from api.auth import BEARER_SECURITY
 from api.spec.converter import INPUT_SUFFIX, ContractMarshmallowPlugin
+from api.spec.examples import add_examples
 from api.spec.operations import ContractPlugin
 from api.schemas.fields import program_country, program_language
 from api.spec.responses import ErrorSchema
@@ -40,7 +42,8 @@ def spec_kwargs(app: Flask, settings: Settings) -> dict[str, Any]:
 
 class ContractSpec(APISpec):
     def to_dict(self) -> dict[str, Any]:
-        return settle_names(super().to_dict())
+        # A copy: apispec hands out its own dicts, which the passes below change.
+        return add_examples(settle_names(copy.deepcopy(super().to_dict())))
 
 
 def adopt(spec: APISpec) -> None:

@@ -82,7 +82,8 @@ def strict(document: dict[str, Any]) -> dict[str, Any]:
 
 def _route(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile("".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
+    # A parameter is one segment, and not "." or ".." (a URL resolves those: they name no parameter).
+    return re.compile("".join(r"(?!\.\.?(?:/|$))[^/]+" if p.startswith("{") else re.escape(p) for p in parts))
 
 
 def contract_of(app: Flask) -> Contract:

@@ -228,3 +228,8 @@ def test_every_example_is_valid_for_its_schema(document):
             OAS30Validator({**node, "components": document["components"]}).validate(node["example"])
             checked += 1
     assert checked > 20
+
+
+def test_the_document_is_the_same_every_time_it_is_served(client, document):
+    assert client.get("/api/v1/openapi.json").json == document
+    assert client.get("/api/v1/openapi.json").json == document
