@@ -34,6 +34,8 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.test import TestResponse
 
 SPEC_PATH = "/api/v1/openapi.json"
+# Apple's PassKit web service answers as Apple specifies (plain 401s, 304s), not as this API does.
+UNCHECKED_PREFIXES = ("/passkit/",)
 HOST = "http://localhost"
 METHODS = ("get", "put", "post", "patch", "delete")
 
@@ -158,7 +160,7 @@ def describe(error: BaseException) -> str:
 def check(app: Flask, exchange: Exchange) -> None:
     """Raise ``ContractViolation`` when the response is not what the document says its operation answers."""
     method = exchange.method.lower()
-    if method not in METHODS or exchange.path == SPEC_PATH:
+    if method not in METHODS or exchange.path == SPEC_PATH or exchange.path.startswith(UNCHECKED_PREFIXES):
         return
     contract = contract_of(app)
     found = contract.find(exchange.path, method)
