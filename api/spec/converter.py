@@ -56,6 +56,8 @@ class ContractConverter(OpenAPIConverter):
         self.direction = RESPONSE
         # Validators whose accepted values come from the settings (the program's countries...).
         self.choices: Mapping[Callable[..., Any], Sequence[str]] = {}
+        # Sets of values with a name of their own: one component each, so the clients get one type.
+        self.named_enums: Mapping[str, Sequence[str]] = {}
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[None]:
@@ -130,6 +132,8 @@ class ContractConverter(OpenAPIConverter):
                 ret["enum"] = list(self.choices[validator])
         if isinstance(field, fields.Decimal) and field.as_string:
             self._decimal_string(field, ret)
+        if ret.get("enum") and ret.get("type") == "string":
+            ret = self._named_enum(ret)
         for option in ret.get("anyOf", ()):
             # apispec writes a nullable nested object as anyOf [the object, any object that may be null]:
             # the second matches every object, so nothing would be checked. Only null, as OpenAPI 3.0.3
@@ -137,6 +141,20 @@ class ContractConverter(OpenAPIConverter):
             if option == {"type": "object", "nullable": True}:
                 option["enum"] = [None]
         return ret
+
+    def _named_enum(self, ret: dict[str, Any]) -> dict[str, Any]:
+        values = {v for v in ret["enum"] if v is not None}
+        name = next((n for n, named in self.named_enums.items() if set(named) == values), None)
+        if name is None:
+            return ret
+        if name not in self.spec.components.schemas:
+            self.spec.components.schema(name, component={"type": "string", "enum": list(self.named_enums[name])})
+        ref = self.spec.components.get_ref("schema", name)
+        nullable = ret.get("nullable") or None in ret["enum"]
+        rest = {k: v for k, v in ret.items() if k not in ("type", "enum", "nullable")}
+        if nullable:
+            return {"anyOf": [ref, {"type": "object", "nullable": True}], **rest}
+        return {"allOf": [ref], **rest} if rest else ref
 
     def _decimal_string(self, field: fields.Decimal, ret: dict[str, Any]) -> None:
         ret.update(type="string", format="decimal", pattern=DECIMAL_IN if self.direction == REQUEST else DECIMAL_OUT)
@@ -182,14 +200,17 @@ class ContractMarshmallowPlugin(MarshmallowPlugin):
     Converter = ContractConverter
     Resolver = ContractResolver
 
-    def __init__(self, choices: Mapping[Callable[..., Any], Sequence[str]] | None = None) -> None:
+    def __init__(self, choices: Mapping[Callable[..., Any], Sequence[str]] | None = None,
+                 named_enums: Mapping[str, Sequence[str]] | None = None) -> None:
         super().__init__()
         self.choices = dict(choices or {})
+        self.named_enums = dict(named_enums or {})
 
     def init_spec(self, spec: Any) -> None:
         super().init_spec(spec)
         assert isinstance(self.converter, ContractConverter)
         self.converter.choices = self.choices
+        self.converter.named_enums = self.named_enums
 
     def schema_helper(self, name: str, _: Any, schema: Any = None, **kwargs: Any) -> dict[str, Any] | None:
         # A schema registered by name (``spec.components.schema("X", schema=...)``) is one the server sends.

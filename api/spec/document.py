@@ -19,6 +19,11 @@ from api.spec.converter import INPUT_SUFFIX, ContractMarshmallowPlugin
 from api.spec.examples import add_examples
 from api.spec.operations import ContractPlugin
 from api.schemas.fields import program_country, program_language
+from notifications.devices import PLATFORMS
+from wallet.ledger.models import TxType
+from wallet.members.models import STAFF_ROLES, TIER_CODES
+from wallet.money import CURRENCIES
+from wallet.receipts.models import STATUSES
 from api.spec.responses import ErrorSchema
 from config import Settings
 
@@ -34,8 +39,11 @@ def spec_kwargs(app: Flask, settings: Settings) -> dict[str, Any]:
                                 "`Idempotency-Key`. Every error is the `Error` body."},
         "security": BEARER_SECURITY,
         "servers": [{"url": settings.public_url.rstrip("/"), "description": "this deployment"}],
-        "marshmallow_plugin": ContractMarshmallowPlugin({program_country: settings.countries,
-                                                         program_language: settings.languages}),
+        "marshmallow_plugin": ContractMarshmallowPlugin(
+            {program_country: settings.countries, program_language: settings.languages},
+            {"Currency": CURRENCIES, "Country": settings.countries, "Language": settings.languages,
+             "TierCode": TIER_CODES, "TransactionType": [t.value for t in TxType], "Platform": PLATFORMS,
+             "StaffRole": [r.value for r in STAFF_ROLES], "ReceiptStatus": STATUSES}),
         "extra_plugins": [ContractPlugin(app, ErrorSchema)],
     }
 

@@ -179,7 +179,17 @@ def test_decimals_are_decimal_strings_with_exact_bounds_never_string_valued_numb
     ("Receipt", "status", ["processing", "approved", "rejected", "review"]),
 ])
 def test_closed_sets_of_values_are_enums(document, schema, field, values):
-    assert document["components"]["schemas"][schema]["properties"][field]["enum"] == values
+    prop = document["components"]["schemas"][schema]["properties"][field]
+    assert resolve(document, prop.get("allOf", [prop])[0])["enum"] == values
+
+
+@pytest.mark.parametrize("schema, field, enum", [
+    ("MoneyInput", "currency", "Currency"), ("Store", "currency", "Currency"), ("Member", "country", "Country"),
+    ("Register", "country", "Country"), ("Scanned", "tier", "TierCode"), ("DeviceCreate", "platform", "Platform"),
+])
+def test_a_set_of_values_used_in_many_places_is_one_component(document, schema, field, enum):
+    prop = document["components"]["schemas"][schema]["properties"][field]
+    assert {"$ref": f"#/components/schemas/{enum}"} in [prop, *prop.get("allOf", ()), *prop.get("anyOf", ())]
 
 
 def test_the_tier_codes_of_the_document_are_the_tiers_the_database_holds(session):
