@@ -1,9 +1,10 @@
 """The document as a whole: how the app builds it (``spec_kwargs``, ``adopt``) and the last pass
 before it is served (``ContractSpec.to_dict``).
 
-The last pass gives every JSON body an example (``examples``) and settles the names the converter could not know while the paths were being added:
-a schema converted only as something a client sends keeps its plain name (``PurchaseCreate``,
-not ``PurchaseCreateInput``), and one whose two directions came out the same is one component.
+The last pass gives every JSON body an example (``examples``) and settles the names the converter
+could not know while the paths were being added: a schema converted only as something a client sends
+keeps its plain name (``PurchaseCreate``, not ``PurchaseCreateInput``), and one whose two directions
+came out the same is one component.
 """
 
 from __future__ import annotations
@@ -84,7 +85,8 @@ def settle_names(document: dict[str, Any]) -> dict[str, Any]:
 
 def _rewrite(node: Any, refs: dict[str, str]) -> Any:
     if isinstance(node, dict):
-        return {k: (refs.get(v, v) if k == "$ref" and isinstance(v, str) else _rewrite(v, refs)) for k, v in node.items()}
+        return {k: (refs.get(v, v) if k == "$ref" and isinstance(v, str) else _rewrite(v, refs))
+                for k, v in node.items()}
     if isinstance(node, list):
         return [_rewrite(v, refs) for v in node]
     return node

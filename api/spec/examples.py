@@ -58,7 +58,9 @@ def example_of(schema: dict[str, Any], components: dict[str, Any], *, sent: bool
                 for name, prop in schema.get("properties", {}).items()
                 if not sent or name in required or "example" in prop}
     if kind == "array":
-        return [example_of(schema.get("items", {}), components, sent=sent, depth=depth + 1)] if depth < MAX_DEPTH else []
+        if depth >= MAX_DEPTH:
+            return []
+        return [example_of(schema.get("items", {}), components, sent=sent, depth=depth + 1)]
     if kind == "integer":
         return max(schema.get("minimum", 1), min(1, schema.get("maximum", 1)))
     if kind == "number":
