@@ -14,8 +14,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from api import cli, db, docs, errors, guards, limits, worker
-from api.auth import BEARER_SECURITY
 from api.errors import Api
+from api.spec import document
 from api.views import accounts, admin, files, health, notifications, pos, receipts, rules, wallet
 from config import Settings, load_settings
 from infra import cache
@@ -86,8 +86,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app, factory, read_factory)
     worker.load_job_modules()  # so enqueue knows each job's attempts
 
-    api = Api(app, spec_kwargs={"info": {"description": "The backend of a loyalty program for channel partners."},
-                                "security": BEARER_SECURITY})
+    api = Api(app, spec_kwargs=document.spec_kwargs(app, settings))
+    document.adopt(api.spec)
     api.register_converter(IdConverter, lambda _: {"type": "integer", "format": "int64", "minimum": 1})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,

@@ -20,6 +20,7 @@ from flask_smorest import abort
 
 from api.clock import now
 from api.db import get_session
+from api.spec import marks
 from wallet.members.accounts import get_active_user
 from wallet.members.models import Member, Role, User
 
@@ -108,6 +109,7 @@ def roles_required(*roles: Role) -> Callable[[F], F]:
                 abort(403, message=f"this needs the role {' or '.join(sorted(allowed))}")
             return view(*args, **kwargs)
 
+        setattr(wrapper, marks.ROLES, frozenset(allowed))  # the OpenAPI document's 403s
         return wrapper  # type: ignore[return-value]
 
     return decorator

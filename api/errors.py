@@ -16,6 +16,7 @@ from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 from werkzeug.http import HTTP_STATUS_CODES
 
+from api.spec.responses import ErrorSchema
 from infra import errors as kinds
 from infra import logs
 
@@ -35,6 +36,8 @@ DOMAIN_STATUS: tuple[tuple[type[kinds.DomainError], int], ...] = (
 
 
 class Api(flask_smorest.Api):
+    ERROR_SCHEMA = ErrorSchema  # the error body as it is: ``message`` always there
+
     def handle_http_exception(self, error: HTTPException) -> tuple[dict[str, Any], int, dict[str, str]]:
         payload, code, headers = super().handle_http_exception(error)
         if "message" not in payload:

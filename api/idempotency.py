@@ -20,6 +20,7 @@ from flask_smorest import abort
 from api.auth import current_user
 from api.clock import now
 from api.db import get_session
+from api.spec import marks
 from infra import idempotency
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -67,4 +68,5 @@ def value_moving(view: F) -> F:
         # retry runs again.
         return response
 
+    setattr(wrapper, marks.VALUE_MOVING, True)  # the OpenAPI document's Idempotency-Key, replay header, 409
     return wrapper  # type: ignore[return-value]

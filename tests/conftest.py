@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from api import create_app, worker
 from api.migrate import alembic_config
+from tests.api.contract.checker import ContractClient
 from config import Settings
 from infra.db import make_engine, make_sessionmaker
 from infra.jobs import runner
@@ -78,6 +79,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres_only: needs PostgreSQL; runs in the PostgreSQL pass")
     refuse_the_internet()
+    # Every app's test client validates each response against the OpenAPI document it serves.
+    Flask.test_client_class = ContractClient
 
 
 def refuse_the_internet() -> None:

@@ -48,6 +48,18 @@ class DecimalString(fields.Decimal):
         return super()._deserialize(plain, attr, data, **kwargs)
 
 
+class Derived(fields.Nested):
+    """A nested object computed from the whole object being dumped (``getter(obj)``; None stays null):
+    for a body assembled from several attributes, declared with its schema rather than untyped."""
+
+    def __init__(self, nested: Any, getter: Any, **kwargs: Any) -> None:
+        super().__init__(nested, dump_only=True, **kwargs)
+        self.getter = getter
+
+    def serialize(self, attr: str, obj: Any, accessor: Any = None, **kwargs: Any) -> Any:
+        return self._serialize(self.getter(obj), attr, obj, **kwargs)
+
+
 def visible(text: str) -> str:
     """``text`` without the characters that show nothing (spaces, zero-width and other format marks)."""
     return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) not in ("Cf", "Cc", "Zs"))

@@ -6,23 +6,25 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from api.schemas.fields import Id, Name, StrictBoolean, Timestamp
+from api.schemas.accounts import TIERS
+from api.schemas.fields import Country, Id, Name, StrictBoolean, Timestamp
 from api.schemas.wallet import BonusTermsSchema
 from notifications.devices import PLATFORMS
 
 
 class DeviceCreateSchema(Schema):
-    token = fields.String(required=True, validate=validate.Length(min=1, max=4096))
+    token = fields.String(required=True, validate=validate.Length(min=1, max=4096),
+                          metadata={"example": "fcm:dQw4w9WgXcQ:APA91bH"})
     platform = fields.String(required=True, validate=validate.OneOf(PLATFORMS))
-    locale = fields.String(allow_none=True, validate=validate.Length(max=35))
-    app_version = fields.String(allow_none=True, validate=validate.Length(max=32))
+    locale = fields.String(allow_none=True, validate=validate.Length(max=35), metadata={"example": "ar-AE"})
+    app_version = fields.String(allow_none=True, validate=validate.Length(max=32), metadata={"example": "3.4.1"})
 
 
 class DeviceSchema(Schema):
-    id = fields.Integer()
-    platform = fields.String()
-    locale = fields.String(allow_none=True)
-    app_version = fields.String(allow_none=True)
+    id = fields.Integer(metadata={"example": 5})
+    platform = fields.String(validate=validate.OneOf(PLATFORMS))
+    locale = fields.String(allow_none=True, metadata={"example": "ar-AE"})
+    app_version = fields.String(allow_none=True, metadata={"example": "3.4.1"})
     created_at = fields.DateTime()
 
 
@@ -49,7 +51,7 @@ class NotificationMarkSchema(Schema):
 
 
 class SegmentCreateSchema(Schema):
-    name = Name(required=True)
+    name = Name(required=True, metadata={"example": "Gold partners in Dubai"})
     rules = fields.Dict(required=True)
 
 
@@ -64,9 +66,9 @@ class MemberSampleSchema(Schema):
     id = fields.Integer()
     member_number = fields.String()
     name = fields.String()
-    country = fields.String()
+    country = Country()
     city = fields.String(allow_none=True)
-    tier = fields.String()
+    tier = fields.String(validate=TIERS)
 
 
 class PreviewSchema(Schema):
@@ -115,13 +117,13 @@ class CampaignSchema(Schema):
     segment_id = fields.Integer()
     message = fields.Dict()
     offer = fields.Dict(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(["draft", "scheduled", "sending", "sent"]))
     send_at = fields.DateTime(allow_none=True)
     created_at = fields.DateTime()
 
 
 class TestSendSchema(Schema):
-    member_id = Id(required=True)
+    member_id = Id(required=True, metadata={"example": 42})
 
 
 class TestSentSchema(Schema):

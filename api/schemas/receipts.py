@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask_smorest.fields import Upload
 from marshmallow import Schema, fields, validate
 
-from api.schemas.fields import DecimalString, not_blank
+from api.schemas.fields import Country, DecimalString, Derived, not_blank
+from wallet.receipts.models import STATUSES
+
+STATUS = validate.OneOf(STATUSES)
+FORMATS = validate.OneOf(["zatca", "ksef", "atcud", "gst", "ocr"])
 
 
 class UploadSchema(Schema):
@@ -16,7 +21,7 @@ class UploadSchema(Schema):
 
 class SubmittedSchema(Schema):
     id = fields.Integer()
-    status = fields.String()
+    status = fields.String(validate=STATUS)
 
 
 class ReceiptTotalSchema(Schema):
@@ -26,7 +31,8 @@ class ReceiptTotalSchema(Schema):
 
 class ReceiptLineSchema(Schema):
     description = fields.String()
-    category = fields.String()
+    category = fields.String(metadata={"may_be_absent": True, "description": "what the line was matched to, "
+                                                                            "when a product pattern matched"})
     amount = fields.String()
 
 
@@ -35,27 +41,29 @@ class SignalSchema(Schema):
     message = fields.String()
 
 
+def _total(receipt: Any) -> dict[str, Any] | None:
+    if receipt.total_amount is None:
+        return None
+    return {"amount": receipt.total_amount.normalize(), "currency": receipt.currency}
+
+
 class ReceiptSchema(Schema):
     id = fields.Integer()
-    status = fields.String(metadata={"description": "processing, approved, rejected or review"})
+    status = fields.String(validate=STATUS)
     points = fields.Integer(metadata={"description": "points given (approved)"})
     points_pending = fields.Integer(metadata={"description": "points a review would give"})
     reason = fields.String(allow_none=True)
     reason_code = fields.String(allow_none=True)
-    format = fields.String(allow_none=True, metadata={"description": "zatca, ksef, atcud, gst or ocr"})
+    format = fields.String(allow_none=True, validate=FORMATS, metadata={"description": "how it was read: a fiscal "
+                                                                                        "code, or the print (ocr)"})
     merchant = fields.String(allow_none=True)
     seller_tax_number = fields.String(allow_none=True)
     receipt_number = fields.String(allow_none=True)
     purchased_at = fields.DateTime(allow_none=True)
-    total = fields.Method("_total", allow_none=True)
+    total = Derived(ReceiptTotalSchema, lambda receipt: _total(receipt), allow_none=True)
     lines = fields.List(fields.Nested(ReceiptLineSchema))
     uploaded_at = fields.DateTime()
     decided_at = fields.DateTime(allow_none=True)
-
-    def _total(self, receipt):  # type: ignore[no-untyped-def]
-        if receipt.total_amount is None:
-            return None
-        return {"amount": format(receipt.total_amount.normalize(), "f"), "currency": receipt.currency}
 
 
 class ReceiptPageSchema(Schema):
@@ -64,7 +72,7 @@ class ReceiptPageSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    status = fields.String()
+    status = fields.String(validate=STATUS)
     points = fields.Integer()
     reason_code = fields.String(allow_none=True)
     reason = fields.String(allow_none=True)
@@ -74,7 +82,7 @@ class DecisionSchema(Schema):
 
 class ReviewItemSchema(ReceiptSchema):
     member_id = fields.Integer()
-    country = fields.String()
+    country = Country()
     signals = fields.List(fields.Nested(SignalSchema))
     photo_url = fields.String(allow_none=True, metadata={"description": "a link to the photo, good for 10 minutes"})
     decisions = fields.List(fields.Nested(DecisionSchema))
@@ -108,7 +116,8 @@ class PatternSchema(Schema):
 class ReceiptProgramSchema(Schema):
     country = fields.String(dump_only=True)
     allowed_sellers = fields.List(fields.String(validate=validate.Regexp(r"^[0-9A-Z]{5,20}$")),
-                                  load_default=list, validate=validate.Length(max=5000))
+                                  load_default=list, validate=validate.Length(max=5000),
+                                  metadata={"example": ["300000000000003"], "description": "the sellers' tax numbers"})
     max_age_days = fields.Integer(load_default=14, strict=True, validate=validate.Range(min=1, max=366))
     min_total = DecimalString(load_default=Decimal(0), validate=validate.Range(min=Decimal(0), max=Decimal(10**7)))
     review_above = DecimalString(load_default=None, allow_none=True,

@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from api.auth import PUBLIC, current_member, current_user, issue_access_token, roles_required
 from api.clock import now
 from api.db import get_session
+from api.spec.marks import may_answer
 from api.schemas.accounts import (
     LoginSchema,
     MemberSchema,
@@ -46,6 +47,7 @@ class Register(MethodView):
     @auth_blp.arguments(RegisterSchema)
     @auth_blp.response(201, RegisteredSchema)
     @auth_blp.doc(security=PUBLIC)
+    @may_answer(409)  # the email has an account
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a partner account and sign it in"""
         at = now()
@@ -58,6 +60,7 @@ class Login(MethodView):
     @auth_blp.arguments(LoginSchema)
     @auth_blp.response(200, TokenPairSchema)
     @auth_blp.doc(security=PUBLIC)
+    @may_answer(401)  # email or password wrong
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Sign in with email and password (partners and staff alike)"""
         at = now()
@@ -70,6 +73,7 @@ class Refresh(MethodView):
     @auth_blp.arguments(RefreshSchema)
     @auth_blp.response(200, TokenPairSchema)
     @auth_blp.doc(security=PUBLIC)
+    @may_answer(401)  # unknown, expired, revoked or spent
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Trade a refresh token for a new pair; the old one stops working"""
         settings = current_app.config["SETTINGS"]

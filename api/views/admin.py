@@ -11,6 +11,7 @@ from api.auth import current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.idempotency import value_moving
+from api.spec.marks import may_answer
 from api.schemas.accounts import MemberSchema, StaffCreateSchema, StaffSchema, StoreCreateSchema, StoreSchema
 from api.schemas.wallet import AdjustmentCreateSchema, AdjustmentSchema
 from wallet.earning import adjustments
@@ -26,6 +27,7 @@ class Staff(MethodView):
 
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, StaffSchema)
+    @may_answer(409)  # the email has an account
     def post(self, body: dict[str, Any]) -> User:
         """Create a cashier (bound to a store), marketer or admin"""
         return accounts.create_staff(get_session(), now=now(), **body)

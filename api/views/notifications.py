@@ -12,6 +12,7 @@ from api.auth import current_member, current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.pagination import PageArgs, page
+from api.spec.marks import may_answer
 from api.schemas.notifications import (
     CampaignCreateSchema,
     CampaignSchema,
@@ -135,6 +136,7 @@ class CampaignSchedule(MethodView):
     decorators = [roles_required(*MARKETING)]
 
     @blp.response(200, CampaignSchema)
+    @may_answer(409)  # not a draft
     def post(self, campaign_id: int) -> campaigns.Campaign:
         """Queue the campaign for its send_at, or now; the job worker sends it"""
         return campaigns.schedule(get_session(), campaign_id, now=now(),

@@ -12,6 +12,7 @@ from api.auth import current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.idempotency import value_moving
+from api.spec.marks import may_answer
 from api.schemas.accounts import StoreSchema
 from api.schemas.wallet import PurchaseCreateSchema, PurchaseSchema, RefundSchema, ScannedSchema, ScanSchema
 from passes import member_card
@@ -58,6 +59,7 @@ class Scan(MethodView):
 
     @blp.arguments(ScanSchema)
     @blp.response(200, ScannedSchema)
+    @may_answer(404)  # no active member with this number
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Who is this? Checks the member QR (or typed number) and shows name, tier and balance"""
         _store()
@@ -75,6 +77,7 @@ class Purchases(MethodView):
     @blp.arguments(PurchaseCreateSchema)
     @value_moving
     @blp.response(201, PurchaseSchema)
+    @may_answer(404)  # no active member with this number
     def post(self, body: dict[str, Any]) -> purchases.Booking:
         """Book a purchase and earn its points; the same receipt twice returns the first booking"""
         store = _store()

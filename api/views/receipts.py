@@ -12,6 +12,7 @@ from api.auth import current_member, current_user, roles_required
 from api.clock import now
 from api.db import get_session
 from api.pagination import PageArgs, page
+from api.spec.marks import may_answer
 from api.schemas.receipts import (
     ApproveSchema,
     ReceiptPageSchema,
@@ -102,6 +103,7 @@ class Approve(MethodView):
 
     @admin_blp.arguments(ApproveSchema)
     @admin_blp.response(200, ReceiptSchema)
+    @may_answer(409)  # not in review
     def post(self, body: dict[str, Any], receipt_id: int) -> Receipt:
         """Approve a receipt in review: its points are booked (the estimate, or the points given)"""
         return review.approve(get_session(), receipt_id, actor_user_id=current_user().id, reason=body["reason"],
@@ -114,6 +116,7 @@ class Reject(MethodView):
 
     @admin_blp.arguments(RejectSchema)
     @admin_blp.response(200, ReceiptSchema)
+    @may_answer(409)  # not in review
     def post(self, body: dict[str, Any], receipt_id: int) -> Receipt:
         """Reject a receipt in review, with the reason the partner reads"""
         return review.reject(get_session(), receipt_id, actor_user_id=current_user().id, reason=body["reason"],

@@ -11,7 +11,9 @@ from flask_smorest import Blueprint, abort
 from api.auth import current_user, roles_required
 from api.clock import now
 from api.db import get_session
-from api.schemas.wallet import BonusRulePatchSchema, BonusRuleSchema, ProductSchema, ProgramSchema
+from api.pagination import PageArgs, page
+from api.spec.marks import may_answer
+from api.schemas.wallet import BonusRulePageSchema, BonusRulePatchSchema, BonusRuleSchema, ProductSchema, ProgramSchema
 from wallet.earning import rules
 from wallet.members.models import Role
 
@@ -40,13 +42,16 @@ class ProgramByCountry(MethodView):
 class BonusRules(MethodView):
     decorators = [roles_required(Role.ADMIN, Role.MARKETER)]
 
-    @blp.response(200, BonusRuleSchema(many=True))
-    def get(self) -> list[rules.BonusRule]:
+    @blp.arguments(PageArgs, location="query")
+    @blp.response(200, BonusRulePageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Bonus offers, newest first"""
-        return rules.bonus_rules(get_session())
+        before = args["cursor"]["before"] if args["cursor"] else None
+        return page(rules.bonus_rules(get_session(), before_id=before, limit=args["limit"] + 1), args["limit"])
 
     @blp.arguments(BonusRuleSchema)
     @blp.response(201, BonusRuleSchema)
+    @may_answer(404)  # the country has no program
     def post(self, body: dict[str, Any]) -> rules.BonusRule:
         """A time-boxed bonus: a multiplier or points per item, for some SKUs, categories or tiers.
 

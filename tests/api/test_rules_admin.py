@@ -117,3 +117,22 @@ def test_the_daily_cap_counts_the_members_own_day_and_a_refund_gives_the_room_ba
     # and refunding today's purchase gives today's room back
     till.client.post(f"/api/v1/pos/purchases/{third['id']}/refund", headers=till.headers)
     assert till.buy(partner, "300.00").json["points_earned"] == 300
+
+
+def test_bonus_rules_are_listed_newest_first_in_pages_like_every_other_list(client, people):
+    marketer = people.staff("marketer")
+    ids = []
+    for n in range(3):
+        created = client.post("/api/v1/admin/bonus-rules", headers=marketer["headers"], json={
+            "name": f"Offer {n}", "country": "AE", "kind": "per_item", "value": "5", "skus": ["S"],
+            "starts_at": "2026-11-01T00:00:00+04:00", "ends_at": "2026-12-01T00:00:00+04:00"})
+        assert created.status_code == 201
+        ids.append(created.json["id"])
+
+    first = client.get("/api/v1/admin/bonus-rules?limit=2", headers=marketer["headers"])
+    rest = client.get(f"/api/v1/admin/bonus-rules?limit=2&cursor={first.json['next_cursor']}",
+                      headers=marketer["headers"])
+
+    assert [r["id"] for r in first.json["items"]] == ids[:0:-1]
+    assert [r["name"] for r in rest.json["items"]] == ["Offer 0"] and rest.json["next_cursor"] is None
+    assert client.get("/api/v1/admin/bonus-rules?limit=0", headers=marketer["headers"]).status_code == 422

@@ -302,9 +302,12 @@ def save_program(session: Session, *, country: str, now: dt.datetime, **values: 
     return program
 
 
-def bonus_rules(session: Session, *, limit: int = 500) -> list[BonusRule]:
-    """Bonus offers, newest first."""
-    return list(session.scalars(select(BonusRule).order_by(BonusRule.id.desc()).limit(limit)))
+def bonus_rules(session: Session, *, before_id: int | None = None, limit: int = 500) -> list[BonusRule]:
+    """Bonus offers, newest first; ``before_id`` continues a page (those with a smaller id)."""
+    query = select(BonusRule).order_by(BonusRule.id.desc()).limit(limit)
+    if before_id is not None:
+        query = query.where(BonusRule.id < before_id)
+    return list(session.scalars(query))
 
 
 def within_limits(program: Program, kind: str, value: Decimal) -> bool:

@@ -65,6 +65,11 @@ class User(Base):
     member: Mapped["Member | None"] = relationship(back_populates="user")
 
 
+# The tiers' stable codes, lowest first: the migration that creates the tiers table seeds these rows
+# (tests/api/contract checks the two agree); the API's ``tier`` fields hold one of them.
+TIER_CODES = ("blue", "silver", "gold", "platinum")
+
+
 class Tier(Base):
     """A tier: a stable ``code`` (what ``members.tier`` holds and the API's ``tier`` fields say)
     and the ``name`` a partner reads. The rules that move members between tiers are in

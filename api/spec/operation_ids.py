@@ -1,0 +1,64 @@
+"""The name of every operation, as generated clients call it (``client.book_purchase(...)``,
+``api.bookPurchase(...)``): verbs a till or an app developer would say, unique across the API.
+
+Keyed by the Flask endpoint (``blueprint.ViewClass``) and the HTTP method, so renaming a path does
+not rename the method in the clients. An operation missing here has no operationId and
+``tests/api/contract/test_document.py`` fails naming it: add a line when you add an endpoint.
+"""
+
+from __future__ import annotations
+
+OPERATION_IDS: dict[tuple[str, str], str] = {
+    # accounts
+    ("auth.Register", "post"): "register",
+    ("auth.Login", "post"): "logIn",
+    ("auth.Refresh", "post"): "refreshTokens",
+    ("auth.Logout", "post"): "logOut",
+    ("me.Me", "get"): "getProfile",
+    ("me.Me", "patch"): "updateProfile",
+    # wallet and member card
+    ("wallet.Wallet", "get"): "getWallet",
+    ("wallet.Transactions", "get"): "listTransactions",
+    ("wallet.Card", "get"): "getCard",
+    ("wallet.CardPng", "get"): "getCardQrPng",
+    ("wallet.CardSvg", "get"): "getCardQrSvg",
+    # devices and inbox
+    ("notifications.Devices", "post"): "registerDevice",
+    ("notifications.DeviceByToken", "delete"): "unregisterDevice",
+    ("notifications.Inbox", "get"): "listNotifications",
+    ("notifications.InboxItem", "patch"): "markNotification",
+    # point of sale
+    ("pos.TillStore", "get"): "getTillStore",
+    ("pos.Scan", "post"): "scanMember",
+    ("pos.Purchases", "post"): "bookPurchase",
+    ("pos.Refund", "post"): "refundPurchase",
+    # administration
+    ("admin.Staff", "post"): "createStaff",
+    ("admin.Stores", "post"): "createStore",
+    ("admin.MemberById", "get"): "getMember",
+    ("admin.Adjustments", "post"): "adjustPoints",
+    # earning rules
+    ("rules.ProgramByCountry", "get"): "getProgram",
+    ("rules.ProgramByCountry", "put"): "setProgram",
+    ("rules.BonusRules", "get"): "listBonusRules",
+    ("rules.BonusRules", "post"): "createBonusRule",
+    ("rules.BonusRuleApproval", "post"): "approveBonusRule",
+    ("rules.BonusRuleById", "patch"): "updateBonusRule",
+    ("rules.ProductBySku", "put"): "setProduct",
+    # segments and campaigns
+    ("campaigns.Segments", "post"): "createSegment",
+    ("campaigns.SegmentPreview", "get"): "previewSegment",
+    ("campaigns.Campaigns", "post"): "createCampaign",
+    ("campaigns.CampaignTest", "post"): "sendTestCampaign",
+    ("campaigns.CampaignSchedule", "post"): "scheduleCampaign",
+    ("campaigns.CampaignStats", "get"): "getCampaignStats",
+    # receipts
+    ("receipts.Receipts", "post"): "submitReceipt",
+    ("receipts.Receipts", "get"): "listReceipts",
+    ("receipts.ReceiptById", "get"): "getReceipt",
+    ("receipt_review.ReviewQueue", "get"): "listReceiptsForReview",
+    ("receipt_review.Approve", "post"): "approveReceipt",
+    ("receipt_review.Reject", "post"): "rejectReceipt",
+    ("receipt_review.ReceiptProgramByCountry", "get"): "getReceiptProgram",
+    ("receipt_review.ReceiptProgramByCountry", "put"): "setReceiptProgram",
+}
