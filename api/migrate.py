@@ -29,6 +29,8 @@ MODEL_MODULES = (
     "notifications.segments",
     "notifications.inbox",
     "notifications.campaigns",
+    "wallet.rewards.models",
+    "notifications.voucher_offers",
 )
 
 
