@@ -25,7 +25,8 @@ from infra.jobs.worker import Worker
 
 # Every module that registers job handlers. A module missing here is a job no worker can run
 # (it fails with "no handler"); tests/test_jobs.py checks that every job name enqueued is here.
-JOB_MODULES = ("notifications.jobs", "wallet.jobs", "infra.jobs.housekeeping")
+JOB_MODULES = ("notifications.jobs", "wallet.jobs", "infra.jobs.housekeeping", "wallet.rewards.jobs",
+               "notifications.voucher_reminders")
 
 
 def load_job_modules() -> None:

@@ -1,5 +1,5 @@
 """What the partner's wallet screen shows, read in one place: balance, what expires soon,
-tier progress, and (as they arrive) points pending review and active vouchers."""
+tier progress, the vouchers the member can still use, and (as they arrive) points pending review."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member
+from wallet.rewards import vouchers
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 
@@ -61,7 +62,7 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
             next_tier=progress.next_tier.name if progress.next_tier else None,
             points_to_next=progress.points_to_next,
         ),
-        active_vouchers=0,  # with the rewards catalog
+        active_vouchers=vouchers.active_count(session, member.id, now),
     )
 
 
