@@ -16,7 +16,7 @@ from werkzeug.routing import IntegerConverter
 from api import cli, db, docs, errors, guards, limits, worker
 from api.auth import BEARER_SECURITY
 from api.errors import Api
-from api.views import accounts, admin, files, health, notifications, pos, rules, wallet
+from api.views import accounts, admin, files, health, notifications, pos, rewards, rewards_admin, rules, wallet
 from config import Settings, load_settings
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
@@ -86,7 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_converter(IdConverter, lambda _: {"type": "integer", "format": "int64", "minimum": 1})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
-                notifications.blp):
+                notifications.blp, rewards.catalog_blp, rewards.blp, rewards_admin.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(files.blp)

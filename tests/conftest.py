@@ -181,6 +181,8 @@ def settings(tmp_path: Path) -> Settings:
         refresh_limit="1000 per minute",
         scan_limit="1000 per minute",
         purchase_limit="1000 per minute",
+        voucher_redeem_limit="1000 per minute",
+        redemption_limit="1000 per minute",
     )
 
 

@@ -19,7 +19,8 @@ __all__ = [
     "RewardError", "RewardNotFound", "NotForYourTier", "NotAvailableNow", "NotEnoughPoints", "OutOfStock",
     "LimitReached", "VoucherNotFound", "VoucherAlreadyUsed", "VoucherExpired", "VoucherCancelled",
     "VoucherOtherCountry", "VoucherNotActive", "CodeFileTooLarge", "CodeFileUnreadable", "OrderNotFound",
-    "OrderTransitionRefused", "OfferNotFound", "OfferAlreadyClaimed", "RewardImageRefused", "InvalidRewardInput",
+    "OrderTransitionRefused", "OfferNotFound", "OfferAlreadyClaimed", "RewardImageRefused", "RewardImageTooLarge",
+    "InvalidRewardInput",
 ]
 
 
@@ -163,6 +164,13 @@ class RewardImageRefused(RewardError, InvalidInput):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, field="image")
+
+
+class RewardImageTooLarge(RewardError, TooLarge):
+    reason = "too_large"
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(f"a reward's picture is at most {max_bytes // (1024 * 1024)} MB", field="image")
 
 
 class OrderNotFound(RewardError, NotFound):

@@ -20,7 +20,7 @@ from infra.storage.errors import NoSuchFile
 from wallet.receipts import images as photos
 from wallet.receipts.errors import ReceiptImageError
 from wallet.rewards.catalog import get_reward
-from wallet.rewards.errors import RewardImageRefused, RewardNotFound
+from wallet.rewards.errors import RewardImageRefused, RewardImageTooLarge, RewardNotFound
 from wallet.rewards.models import Reward
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -31,9 +31,11 @@ ACCEPTED = ("png", "jpeg", "webp")
 def set_image(session: Session, reward_id: int, *, data: bytes, store: FileStore, now: dt.datetime,
               filename: str | None = None, content_type: str | None = None) -> Reward:
     """Check, clean and store ``data`` as the reward's picture. Raises ``RewardNotFound`` and
-    ``RewardImageRefused`` (what is wrong with the file, in words)."""
+    ``RewardImageRefused`` (what is wrong with the file, in words), ``RewardImageTooLarge``."""
     reward = get_reward(session, reward_id)
-    kind = photos.sniff(data[:64])
+    if len(data) > MAX_BYTES:
+        raise RewardImageTooLarge(MAX_BYTES)
+    kind = photos.sniff(data[:1024])
     if kind not in ACCEPTED:
         raise RewardImageRefused(f"a reward's picture is PNG, JPEG or WebP (this file is {kind})")
     try:

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infra.db import Base
+from wallet.members.models import Store
 
 KINDS = ("voucher", "digital", "physical")
 CODE_SOURCES = ("pool", "generated")
@@ -228,6 +229,7 @@ class Voucher(Base):
 
     reward: Mapped[Reward] = relationship(lazy="joined", viewonly=True)
     code: Mapped[RewardCode] = relationship(lazy="joined", viewonly=True)
+    used_store: Mapped[Store | None] = relationship(lazy="select", viewonly=True)
 
     def status_at(self, now: dt.datetime) -> str:
         """The status as a partner sees it: an active voucher past its time is expired, sweep or not."""

@@ -46,6 +46,14 @@ def place(session: Session, *, reward: Reward, member: Member, redemption: Redem
     return order
 
 
+def get(session: Session, order_id: int) -> Order:
+    """Raises ``OrderNotFound``."""
+    order = session.get(Order, order_id)
+    if order is None:
+        raise OrderNotFound()
+    return order
+
+
 def own(session: Session, *, member_id: int, order_id: int) -> Order:
     """The member's own order. Raises ``OrderNotFound`` (another member's included)."""
     order = session.get(Order, order_id)

@@ -77,6 +77,21 @@ def page(session: Session, *, member_id: int, now: dt.datetime, status: str | No
     return list(session.scalars(query.order_by(Voucher.id.desc()).limit(limit)))
 
 
+def admin_page(session: Session, *, now: dt.datetime, member_id: int | None = None, reward_id: int | None = None,
+               status: str | None = None, before_id: int | None = None, limit: int = 20) -> list[Voucher]:
+    """Vouchers for support, newest first, by member, reward and status (never with their codes)."""
+    query = select(Voucher)
+    if member_id is not None:
+        query = query.where(Voucher.member_id == member_id)
+    if reward_id is not None:
+        query = query.where(Voucher.reward_id == reward_id)
+    if status:
+        query = query.where(_status_filter(status, now))
+    if before_id is not None:
+        query = query.where(Voucher.id < before_id)
+    return list(session.scalars(query.order_by(Voucher.id.desc()).limit(limit)))
+
+
 def active_count(session: Session, member_id: int, now: dt.datetime) -> int:
     """Vouchers the member can still use (for the wallet screen)."""
     return int(session.scalar(select(func.count()).select_from(Voucher).where(
@@ -87,6 +102,14 @@ def own(session: Session, *, member_id: int, voucher_id: int) -> Voucher:
     """The member's own voucher. Raises ``VoucherNotFound`` (another member's included)."""
     voucher = session.get(Voucher, voucher_id)
     if voucher is None or voucher.member_id != member_id:
+        raise VoucherNotFound()
+    return voucher
+
+
+def get(session: Session, voucher_id: int) -> Voucher:
+    """The voucher a genuine QR names. Raises ``VoucherNotFound``."""
+    voucher = session.get(Voucher, voucher_id)
+    if voucher is None:
         raise VoucherNotFound()
     return voucher
 
