@@ -30,7 +30,7 @@ from typing import Any, BinaryIO, Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from infra.db import insert_ignoring
+from infra.db import insert_ignoring, is_postgres
 from wallet.rewards.codes import CodeRefused, CodeVault
 from wallet.rewards.errors import CodeFileTooLarge, CodeFileUnreadable, InvalidRewardInput, RewardNotFound
 from wallet.rewards.models import CodeImport, Reward, RewardCode
@@ -127,13 +127,44 @@ class _Batch:
             self.rows[values["lookup_hash"]] = (line, values)
 
 
+# On PostgreSQL a batch goes as four arrays (unnest), in psycopg's binary format: one statement of
+# eight parameters. A multi-row VALUES of 11,000 placeholders cost psycopg 80 ms a batch just to
+# rewrite the query; the same arrays in text format, 21 ms to encode; in binary, 3 ms. SQLAlchemy
+# would send them as text (its placeholders are %(name)s), so this goes to the driver's cursor, on
+# the session's own connection and transaction.
+_PG_INSERT = """
+    INSERT INTO reward_codes (reward_id, lookup_hash, key_id, ciphertext, pin_ciphertext, source, status,
+                              expires_at, import_id, created_at, issued_at)
+    SELECT %b, v.h, %b, v.c, v.p, 'vendor', 'available', v.e, %b, %b, NULL
+    FROM unnest(CAST(%b AS varchar[]), CAST(%b AS bytea[]), CAST(%b AS bytea[]), CAST(%b AS timestamptz[]))
+         AS v(h, c, p, e)
+    ON CONFLICT (lookup_hash) DO NOTHING
+    RETURNING lookup_hash
+"""
+
+
+def _insert(session: Session, values: list[dict[str, Any]]) -> set[str]:
+    """Insert the rows that are new; returns the lookup hashes inserted."""
+    if is_postgres(session):
+        first = values[0]
+        driver = session.connection().connection.driver_connection
+        with driver.cursor() as cursor:  # type: ignore[union-attr]
+            cursor.execute(_PG_INSERT, (
+                first["reward_id"], first["key_id"], first["import_id"], first["created_at"],
+                [v["lookup_hash"] for v in values], [v["ciphertext"] for v in values],
+                [v["pin_ciphertext"] for v in values], [v["expires_at"] for v in values]))
+            return {row[0] for row in cursor.fetchall()}
+    # SQLAlchemy's "insertmanyvalues": multi-row VALUES with RETURNING, compiled once.
+    table = RewardCode.__table__
+    return set(session.scalars(
+        insert_ignoring(session, table).on_conflict_do_nothing(index_elements=["lookup_hash"])
+        .returning(table.c.lookup_hash), values))
+
+
 def _flush(session: Session, batch: _Batch, report: ImportReport) -> None:
     if not batch.rows:
         return
-    values = [row for _, row in batch.rows.values()]
-    inserted = set(session.scalars(
-        insert_ignoring(session, RewardCode).values(values)
-        .on_conflict_do_nothing(index_elements=["lookup_hash"]).returning(RewardCode.lookup_hash)))
+    inserted = _insert(session, [row for _, row in batch.rows.values()])
     report.imported += len(inserted)
     skipped = [digest for digest in batch.rows if digest not in inserted]
     if skipped:

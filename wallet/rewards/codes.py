@@ -86,10 +86,12 @@ class CodeVault:
             raise ValueError("the lookup key must not be an encryption key")
         self._keys = {kid: AESGCM(key) for kid, key in keys}
         self.newest = keys[0][0]
-        self._lookup_key = lookup_key
+        self._lookup = hmac.new(lookup_key, digestmod=hashlib.sha256)  # keyed once, copied per code
 
     def lookup_hash(self, normal: str) -> str:
-        return hmac.new(self._lookup_key, normal.encode(), hashlib.sha256).hexdigest()
+        mac = self._lookup.copy()
+        mac.update(normal.encode())
+        return mac.hexdigest()
 
     def _seal(self, kid: str, plain: str, aad: bytes) -> bytes:
         nonce = os.urandom(NONCE)
