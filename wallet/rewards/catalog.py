@@ -63,6 +63,8 @@ def _apply(reward: Reward, fields: dict[str, Any]) -> None:
         if name == "face_value":
             reward.face_value_amount = value["amount"] if value else None
             reward.face_value_currency = value["currency"] if value else None
+        elif name in ("available_from", "available_until") and value is not None:
+            setattr(reward, name, value.astimezone(dt.timezone.utc))
         elif name != "tiers":
             setattr(reward, name, value)
 
