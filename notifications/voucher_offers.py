@@ -96,7 +96,7 @@ def claim(session: Session, *, member: Member, offer_id: int, now: dt.datetime, 
     """Claim the member's offer: its voucher, issued once. Raises ``OfferNotFound`` (another
     member's included), ``OfferAlreadyClaimed``, ``NotAvailableNow`` (the claim window ended) and
     what ``redemption.grant`` raises (out of stock: the offer stays claimable)."""
-    offer = session.scalar(select(VoucherOffer).where(VoucherOffer.id == offer_id).with_for_update()
+    offer = session.scalar(select(VoucherOffer).where(VoucherOffer.id == offer_id).with_for_update(of=VoucherOffer)
                            .execution_options(populate_existing=True))
     if offer is None or offer.member_id != member.id:
         raise OfferNotFound()

@@ -300,6 +300,14 @@ def till(client: FlaskClient, people: People, app: Flask, clock: Clock) -> Till:
 
 
 @pytest.fixture
+def kit(client: FlaskClient, people: People, till: Till) -> Any:
+    """An admin who makes rewards and uploads codes, partners with points, the till (``tests.rewards_kit``)."""
+    from tests.rewards_kit import Kit
+
+    return Kit(client, people, till)
+
+
+@pytest.fixture
 def isolated_engine(owner_engine: Engine) -> Iterator[Engine]:
     """PostgreSQL only: an engine whose connections live in a fresh schema, migrated by the owner and
     used as the application's role, for tests that need real commits from several connections

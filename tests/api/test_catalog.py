@@ -8,7 +8,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.api.rewards_kit import VOUCHER
+from tests.rewards_kit import VOUCHER
 
 
 def test_an_admin_makes_a_reward_and_sees_all_its_fields(kit, client):

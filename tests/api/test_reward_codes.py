@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.rewards_kit import csv_file
+from tests.rewards_kit import csv_file
 
 
 def test_a_file_with_duplicates_and_bad_rows_reports_each_by_line_number(kit):

@@ -88,7 +88,7 @@ def move(session: Session, order_id: int, *, status: str, actor_user_id: int, no
                                  field="tracking_number" if carrier else "carrier")
     if status == "cancelled":
         ledger.member_account(session, found.member_id, now, lock=True)  # the account first, then the order
-    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update().execution_options(
+    order = session.scalar(select(Order).where(Order.id == order_id).with_for_update(of=Order).execution_options(
         populate_existing=True))
     assert order is not None
     if status not in NEXT[order.status]:
@@ -97,12 +97,13 @@ def move(session: Session, order_id: int, *, status: str, actor_user_id: int, no
         refund = ledger.reverse(session, transaction_id=order.transaction_id, now=now, actor_user_id=actor_user_id,
                                 description=f"Refund: {order.reward.names['en']} (order cancelled)"[:255],
                                 reason=note)
-        order.refund_transaction_id, order.cancelled_at = refund.id, now
         stock.give_back(session, order.reward, order.quantity)
+        order.refund_transaction_id, order.cancelled_at = refund.id, now
     if status == "shipped":
         order.carrier, order.tracking_number = carrier, tracking_number
     if status == "delivered":
         order.delivered_at = now
+    # The status with its time, together: the database checks they agree at every flush.
     order.status, order.updated_at = status, now
     session.add(OrderEvent(order_id=order.id, status=status, at=now, actor_user_id=actor_user_id,
                            carrier=carrier if status == "shipped" else None,

@@ -45,7 +45,7 @@ def _claim_pool(session: Session, reward: Reward, quantity: int, now: dt.datetim
         .where(RewardCode.reward_id == reward.id, AVAILABLE, usable(now))
         .order_by(RewardCode.expires_at.asc().nulls_last(), RewardCode.id)
         .limit(quantity)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=RewardCode)
     ))
     if len(taken) < quantity:
         raise OutOfStock(wanted=quantity, left=len(taken))

@@ -7,7 +7,10 @@ from typing import Any
 
 from flask.testing import FlaskClient
 
-from tests.conftest import People, Till
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the conftest imports this module
+    from tests.conftest import People, Till
 
 VOUCHER = {
     "kind": "voucher", "category": "grocery", "country": "AE", "points_cost": 100,
@@ -25,7 +28,7 @@ def csv_file(text: str | bytes, name: str = "codes.csv") -> dict[str, Any]:
 class Kit:
     """An admin, a till, and the calls the rewards tests make again and again."""
 
-    def __init__(self, client: FlaskClient, people: People, till: Till) -> None:
+    def __init__(self, client: FlaskClient, people: "People", till: "Till") -> None:
         self.client, self.people, self.till = client, people, till
         self._admin: dict[str, Any] | None = None
         self._codes = 0
