@@ -144,9 +144,6 @@ class CatalogItem:
     in_stock: bool
     affordable: bool
 
-    def __getattr__(self, name: str) -> Any:  # the schema reads the reward's own fields through the item
-        return getattr(self.reward, name)
-
 
 def _has_codes(now: dt.datetime) -> Any:
     return exists().where(RewardCode.reward_id == Reward.id, AVAILABLE, usable(now)).label("has_codes")
@@ -204,10 +201,6 @@ class StockCounts:
     available: int  # in the pool, unexpired (or the stock figure; None: unlimited)
     issued: int
     expired_unissued: int  # past (or within a day of) their expiry, never handed out
-
-    @property
-    def left(self) -> int | None:
-        return self.available
 
 
 def stock_counts(session: Session, rewards: list[Reward], now: dt.datetime) -> dict[int, StockCounts]:
