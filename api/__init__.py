@@ -16,7 +16,19 @@ from werkzeug.routing import IntegerConverter
 from api import cli, db, docs, errors, guards, limits, worker
 from api.errors import Api
 from api.spec import document
-from api.views import accounts, admin, files, health, notifications, pos, receipts, rules, wallet
+from api.views import (
+    accounts,
+    admin,
+    files,
+    health,
+    notifications,
+    pos,
+    receipts,
+    rewards,
+    rewards_admin,
+    rules,
+    wallet,
+)
 from config import Settings, load_settings
 from infra import cache
 from infra.db import make_engine, make_sessionmaker
@@ -91,7 +103,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.register_converter(IdConverter, lambda _: {"type": "integer", "format": "int64", "minimum": 1})
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
-                notifications.blp, receipts.me_blp, receipts.admin_blp):
+                notifications.blp, receipts.me_blp, receipts.admin_blp, rewards.catalog_blp, rewards.blp,
+                rewards_admin.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(files.blp)

@@ -80,7 +80,15 @@ def _domain_error(error: kinds.DomainError) -> tuple[dict[str, Any], int, dict[s
         return error_body(503, message), 503, {"Retry-After": str(wait)}
     errors = {"json": nested(error.field, [error.message])} if error.field else None
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-    return error_body(status, error.message, errors), status, headers
+    body = error_body(status, error.message, errors)
+    # A refusal a client switches on (out_of_stock, already_used, ...) and its facts (when and
+    # where a voucher was used), beside the message a person reads.
+    reason, details = getattr(error, "reason", None), getattr(error, "details", None)
+    if isinstance(reason, str):
+        body["reason"] = reason
+    if isinstance(details, dict) and details:
+        body["details"] = details
+    return body, status, headers
 
 
 def _unexpected(error: Exception) -> tuple[dict[str, Any], int]:

@@ -14,12 +14,18 @@ only where it means something (429, 503): Flask-Limiter adds it to every limited
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from flask import Flask, Response, current_app, request
 
 from api.errors import error_body
+from infra.errors import TooLarge
+
+F = TypeVar("F", bound=Callable[..., Any])
+# What a multipart body adds around its file: boundaries and part headers.
+MULTIPART_SLACK = 64 * 1024
 
 MAX_JSON_DEPTH = 32
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
@@ -50,6 +56,26 @@ def json_depth(raw: bytes) -> int:
 
 def accepts_multipart(endpoint: str | None, app: Flask) -> bool:
     return bool(getattr(_view_class(endpoint, app), "accepts_multipart", False))
+
+
+def upload_limit(max_bytes: Callable[[], int]) -> Callable[[F], F]:
+    """Let this view's body be as large as ``max_bytes()`` (plus multipart's framing), not the
+    JSON limit: a declared Content-Length over it is a 413 before a byte is read, and a body
+    without one stops being read there (werkzeug's limit). Put it in the class's
+    ``decorators`` before the role check, which then runs first."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            limit = max_bytes()
+            if request.content_length is not None and request.content_length > limit + MULTIPART_SLACK:
+                raise TooLarge(f"the upload is over its limit of {limit / 1_048_576:.0f} MB; nothing was read")
+            request.max_content_length = limit + MULTIPART_SLACK
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
 
 
 def _refuse(status: int, message: str, errors: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:

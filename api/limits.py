@@ -1,4 +1,5 @@
-"""Rate limits on the doors attackers knock on: login, registration, token refresh, QR scans.
+"""Rate limits on the doors attackers knock on: login, registration, token refresh, QR scans,
+vouchers taken at the till (guessing codes) and redemptions (draining a pool by script).
 
 Counted in memory for a single process, in Redis when ``REDIS_URL`` is set (then all
 workers share one count). Login is limited per client address and, separately, per
@@ -45,6 +46,8 @@ LIMITED_ENDPOINTS = {
     "pos.Scan": [("scan_limit", user_key)],
     "pos.Purchases": [("purchase_limit", user_key)],
     "receipts.Receipts": [("receipt_limit", user_key, ["POST"])],
+    "pos.VoucherRedeem": [("voucher_redeem_limit", user_key)],
+    "rewards.Redemptions": [("redemption_limit", user_key)],
 }
 
 

@@ -32,6 +32,8 @@ MODEL_MODULES = (
     "notifications.segments",
     "notifications.inbox",
     "notifications.campaigns",
+    "wallet.rewards.models",
+    "notifications.voucher_offers",
 )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import json
@@ -78,6 +80,21 @@ class Settings:
     # derived from SECRET_KEY.
     member_qr_keys: tuple[tuple[str, str], ...] = ()
 
+    # Voucher codes at rest: AES-256-GCM keys, newest first ("kid:base64 of 32 bytes,...");
+    # empty: one key derived from SECRET_KEY. The lookup key makes the keyed hash a till finds
+    # a typed code by; it never rotates (every stored hash depends on it). Empty: derived.
+    voucher_code_keys: tuple[tuple[str, bytes], ...] = ()
+    voucher_lookup_key: bytes | None = None
+    # Voucher QR signing keys, newest first, like member_qr_keys. Empty: derived from SECRET_KEY.
+    voucher_qr_keys: tuple[tuple[str, str], ...] = ()
+    # A vendor's CSV of codes: at most this many bytes and rows per upload.
+    code_upload_max_bytes: int = 20 * 1024 * 1024
+    code_upload_max_rows: int = 200_000
+    # A till tries a handful of vouchers a minute; a script guessing codes, far more.
+    voucher_redeem_limit: str = "30 per minute"
+    # A partner redeems a few rewards at a time; a script draining a pool, faster.
+    redemption_limit: str = "30 per minute"
+
     # Campaign pushes: quiet hours in each member's own clock, and a weekly cap.
     quiet_hours: tuple[int, int] = (21, 8)
     push_cap: int = 3
@@ -106,6 +123,24 @@ class Settings:
             return [(kid, secret.encode()) for kid, secret in self.member_qr_keys]
         derived = hmac.new(self.secret_key.encode(), b"member-qr", hashlib.sha256).digest()
         return [("k1", derived)]
+
+    def voucher_qr_signing_keys(self) -> list[tuple[str, bytes]]:
+        if self.voucher_qr_keys:
+            return [(kid, secret.encode()) for kid, secret in self.voucher_qr_keys]
+        derived = hmac.new(self.secret_key.encode(), b"voucher-qr", hashlib.sha256).digest()
+        return [("k1", derived)]
+
+    def code_keys(self) -> list[tuple[str, bytes]]:
+        """The voucher-code encryption keys, newest first (the first encrypts; all decrypt)."""
+        if self.voucher_code_keys:
+            return list(self.voucher_code_keys)
+        return [("k1", hmac.new(self.secret_key.encode(), b"voucher-codes", hashlib.sha256).digest())]
+
+    def code_lookup_key(self) -> bytes:
+        """The key of the voucher codes' lookup hash (HMAC-SHA256), never one of the encryption keys."""
+        if self.voucher_lookup_key:
+            return self.voucher_lookup_key
+        return hmac.new(self.secret_key.encode(), b"voucher-code-lookup", hashlib.sha256).digest()
 
     @property
     def is_production(self) -> bool:
@@ -172,14 +207,39 @@ def _pem_files(name: str, value: str | None) -> tuple[bytes, ...]:
     return tuple(files)
 
 
-def _qr_keys(value: str | None) -> tuple[tuple[str, str], ...]:
+def _qr_keys(value: str | None, name: str = "MEMBER_QR_KEYS") -> tuple[tuple[str, str], ...]:
     keys = []
     for part in _csv(value, ()):
         kid, sep, secret = part.partition(":")
         if not sep or not kid.isalnum() or len(secret.encode()) < MIN_SECRET_BYTES:
-            raise ConfigError(f"MEMBER_QR_KEYS: each key is kid:secret, kid alphanumeric, secret >= {MIN_SECRET_BYTES} bytes")
+            raise ConfigError(f"{name}: each key is kid:secret, kid alphanumeric, secret >= {MIN_SECRET_BYTES} bytes")
         keys.append((kid, secret))
     return tuple(keys)
+
+
+def _code_keys(value: str | None) -> tuple[tuple[str, bytes], ...]:
+    keys = []
+    for part in _csv(value, ()):
+        kid, sep, encoded = part.partition(":")
+        try:
+            key = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            key = b""
+        if not sep or not kid.isalnum() or len(kid) > 16 or len(key) != 32:
+            raise ConfigError("VOUCHER_CODE_KEYS: each key is kid:base64 of 32 random bytes, kid alphanumeric "
+                              "(make one with: python -c 'import os,base64;print(base64.b64encode(os.urandom(32)).decode())')")
+        keys.append((kid, key))
+    if len({kid for kid, _ in keys}) != len(keys):
+        raise ConfigError("VOUCHER_CODE_KEYS: two keys have the same kid")
+    return tuple(keys)
+
+
+def _lookup_key(value: str | None) -> bytes | None:
+    if not value:
+        return None
+    if len(value.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(f"VOUCHER_LOOKUP_KEY must be at least {MIN_SECRET_BYTES} bytes")
+    return value.encode()
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -252,7 +312,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cache_check_seconds=float(env.get("CACHE_CHECK_SECONDS", 1.0)),
         countries=_csv(env.get("PROGRAM_COUNTRIES"), Settings.countries),
         languages=_csv(env.get("PROGRAM_LANGUAGES"), Settings.languages),
-        member_qr_keys=_qr_keys(env.get("MEMBER_QR_KEYS")),
+        member_qr_keys=_qr_keys(env.get("MEMBER_QR_KEYS"), "MEMBER_QR_KEYS"),
+        voucher_qr_keys=_qr_keys(env.get("VOUCHER_QR_KEYS"), "VOUCHER_QR_KEYS"),
+        voucher_code_keys=_code_keys(env.get("VOUCHER_CODE_KEYS")),
+        voucher_lookup_key=_lookup_key(env.get("VOUCHER_LOOKUP_KEY")),
+        code_upload_max_bytes=int(env.get("VOUCHER_CODES_MAX_BYTES", 20 * 1024 * 1024)),
+        code_upload_max_rows=int(env.get("VOUCHER_CODES_MAX_ROWS", 200_000)),
+        voucher_redeem_limit=env.get("RATE_LIMIT_VOUCHER_REDEEM", "30 per minute"),
+        redemption_limit=env.get("RATE_LIMIT_REDEMPTION", "30 per minute"),
         quiet_hours=_hours(env.get("QUIET_HOURS", "21-8")),
         push_cap=int(env.get("PUSH_CAP", 3)),
         push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),

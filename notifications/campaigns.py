@@ -2,8 +2,10 @@
 
 Life of a campaign: ``draft`` -> ``scheduled`` -> ``sending`` -> ``sent``. Scheduling
 queues ``campaigns.send`` jobs (``notifications.jobs``) due at ``send_at``; they fan the
-campaign out in committed steps (``notifications.fanout``). An offer becomes a bonus rule
-for the targeted members only, which the till applies like any other.
+campaign out in committed steps (``notifications.fanout``). An offer is a bonus, which becomes
+a bonus rule for the targeted members only (the till applies it like any other), or a voucher
+(``{"kind": "voucher", "reward_id": N}``), which each targeted member may claim once
+(``notifications.voucher_offers``).
 """
 
 
@@ -19,7 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from infra.db import Base
 from infra.cache import bump
 from infra.jobs import enqueue
-from notifications import segments
+from notifications import segments, voucher_offers
 from notifications.devices import Device
 from notifications.errors import Conflict, InvalidInput, NotFound
 from notifications.inbox import Notification
@@ -91,13 +93,16 @@ def create(
     session: Session, *, name: str, segment_id: int, message: dict[str, Any], created_by_user_id: int,
     now: dt.datetime, send_at: dt.datetime | None = None, offer: dict[str, Any] | None = None,
 ) -> Campaign:
-    """A draft. ``offer``: bonus terms (``value`` a Decimal, ``starts_at``/``ends_at`` aware times).
+    """A draft. ``offer``: bonus terms (``value`` a Decimal, ``starts_at``/``ends_at`` aware times),
+    or a voucher (``{"kind": "voucher", "reward_id": N, "claim_until": aware time | None}``).
 
-    Raises ``InvalidInput`` (segment_id).
+    Raises ``InvalidInput`` (segment_id, offer).
     """
     if session.get(segments.Segment, segment_id) is None:
         raise InvalidInput("no such segment", field="segment_id")
-    if offer:
+    if voucher_offers.is_voucher_offer(offer):
+        offer = voucher_offers.checked_offer(session, offer)  # type: ignore[arg-type]
+    elif offer:
         program = session.get(Program, offer["country"])
         if program is None:
             raise InvalidInput(f"no earning program is set up for {offer['country']}", field="offer.country")
@@ -133,7 +138,7 @@ def schedule(session: Session, campaign_id: int, *, now: dt.datetime, senders: i
         raise Conflict(f"this campaign is {campaign.status}; only a draft can be scheduled")
     campaign.send_at = campaign.send_at or now
     campaign.status = "scheduled"
-    if campaign.offer:
+    if campaign.offer and not voucher_offers.is_voucher_offer(campaign.offer):
         offer = campaign.offer
         rule = BonusRule(
             name=offer.get("name") or campaign.name, country=offer["country"], kind=offer["kind"],

@@ -27,7 +27,7 @@ from sqlalchemy import case, func, literal, literal_column, select, text, true, 
 from sqlalchemy.orm import Session
 
 from infra.db import among, insert_ignoring, is_postgres
-from notifications import devices, segments
+from notifications import devices, segments, voucher_offers
 from notifications.campaigns import LANGUAGES, Campaign, Delivery, campaign_push
 from notifications.devices import Device
 from notifications.errors import NotFound
@@ -97,6 +97,8 @@ def target_next(session: Session, campaign_id: int, *, now: dt.datetime, wait: b
         .join(Device, Device.member_id == Notification.member_id)
         .where(*these),
     ).on_conflict_do_nothing())
+    if voucher_offers.is_voucher_offer(campaign.offer):
+        voucher_offers.target(session, campaign.id, campaign.offer or {}, chunk=these, now=now)
     if campaign.bonus_rule_id is not None:
         session.execute(insert_ignoring(session, BonusAudience).from_select(
             ["rule_id", "member_id"],

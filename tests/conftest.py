@@ -186,6 +186,8 @@ def settings(tmp_path: Path) -> Settings:
         cache_check_seconds=0,  # each test's rolled-back changes must never linger in a cache
         purchase_limit="1000 per minute",
         receipt_limit="1000 per minute",
+        voucher_redeem_limit="1000 per minute",
+        redemption_limit="1000 per minute",
     )
 
 
@@ -300,6 +302,14 @@ class Till:
 def till(client: FlaskClient, people: People, app: Flask, clock: Clock) -> Till:
     """A UAE store (AED) with its cashier signed in."""
     return Till(client, people, app, clock)
+
+
+@pytest.fixture
+def kit(client: FlaskClient, people: People, till: Till) -> Any:
+    """An admin who makes rewards and uploads codes, partners with points, the till (``tests.rewards_kit``)."""
+    from tests.rewards_kit import Kit
+
+    return Kit(client, people, till)
 
 
 @pytest.fixture

@@ -80,6 +80,14 @@ def test_demo_seed_makes_a_program_a_newcomer_can_sign_in_to_and_a_second_run_ad
     history = client.get("/api/v1/me/wallet/transactions?limit=100", headers=headers).json["items"]
     assert {t["type"] for t in history} >= {"earn"} and len(history) >= 10
 
+    # the catalog has something partner1 can redeem, and the voucher is in its wallet
+    catalog = client.get("/api/v1/catalog/rewards?sort=points_cost", headers=headers).json["items"]
+    assert {item["kind"] for item in catalog} >= {"voucher", "physical"}
+    voucher = next(item for item in catalog if item["in_stock"] and item["affordable"] and item["kind"] == "voucher")
+    redeemed = client.post("/api/v1/me/redemptions", json={"reward_id": voucher["id"]}, headers=headers)
+    assert redeemed.status_code == 201, redeemed.json
+    assert client.get("/api/v1/me/wallet", headers=headers).json["active_vouchers"] == 1
+
     # tiers are spread across the partners, and the marketer's draft waits
     tiers = set(session.scalars(select(Member.tier)))
     assert tiers == {"blue", "silver", "gold", "platinum"}, tiers

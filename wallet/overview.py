@@ -1,5 +1,5 @@
 """What the partner's wallet screen shows, read in one place: balance, what expires soon,
-tier progress, and (as they arrive) points pending review and active vouchers."""
+tier progress, the vouchers the member can still use, and (as they arrive) points pending review."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member
 from wallet.receipts.models import Receipt
+from wallet.rewards import vouchers
 
 EXPIRING_WITHIN = dt.timedelta(days=90)
 
@@ -48,7 +49,8 @@ class WalletOverview:
 def wallet_of(session: Session, member: Member, now: dt.datetime, *,
               expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview:
     """Two statements, whatever the member's history: the account's figures with the rolling
-    year's qualifying points and what reviews would give, in one row; then what expires soon."""
+    year's qualifying points, what reviews would give and the active vouchers, in one row; then
+    what expires soon."""
     since = now.date() - dt.timedelta(days=364)
     account = ledger.LedgerAccount
     qualifying = (select(func.coalesce(func.sum(ledger.QualifyingDay.points), 0))
@@ -56,14 +58,15 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
                   .scalar_subquery())
     pending = (select(func.coalesce(func.sum(Receipt.points_pending), 0))
                .where(Receipt.member_id == member.id, Receipt.status == "review").scalar_subquery())
+    active = vouchers.active_count_query(member.id, now).scalar_subquery()
     row = session.execute(
-        select(account.id, account.balance, account.lifetime_earned, qualifying, pending)
+        select(account.id, account.balance, account.lifetime_earned, qualifying, pending, active)
         .where(account.owner_type == "member", account.owner_id == member.id, account.kind == ledger.AccountKind.POINTS)
     ).first()
     if row is None:  # an account not made yet (imported members): made now, empty
         made = ledger.member_account(session, member.id, now)
-        row = (made.id, 0, 0, 0, 0)
-    account_id, balance, lifetime, qualifying_points, pending_points = row
+        row = (made.id, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)))
+    account_id, balance, lifetime, qualifying_points, pending_points, active_vouchers = row
     ladder = tiers.all_tiers(session)
     current = tiers.get_tier(session, member.tier)
     higher = [t for t in ladder if t.rank > current.rank]
@@ -82,7 +85,7 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
             next_tier=next_tier.name if next_tier else None,
             points_to_next=max(next_tier.min_points - int(qualifying_points), 0) if next_tier else None,
         ),
-        active_vouchers=0,  # with the rewards catalog
+        active_vouchers=int(active_vouchers or 0),
     )
 
 

@@ -2,7 +2,8 @@
 
 Two countries (the UAE in AED, Poland in PLN), three stores with a cashier each, a marketer
 and an admin, fifty partners with a year of purchases behind them (so tiers, history and
-points about to expire all show), a segment and a draft campaign. Everything goes through
+points about to expire all show), a catalog of rewards (``demo_rewards``), a segment and a
+draft campaign. Everything goes through
 the domain functions the API uses, at the past times the history needs.
 
 Idempotent: the first run writes the demo and keeps its passwords in
@@ -26,12 +27,14 @@ from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.cli.demo_rewards import seed_rewards
 from api.clock import now
 from notifications import campaigns, segments
 from wallet import ledger
 from wallet.earning import purchases, rules, tiers
 from wallet.members import accounts
 from wallet.members.models import Store, User
+from wallet.rewards.codes import CodeVault, vault_from_settings
 
 cli = AppGroup("demo", help="A demo program to try the API with.")
 
@@ -88,7 +91,7 @@ def _history(session: Session, rng: random.Random, *, partner_index: int, member
                        now=at)
 
 
-def seed_demo(session: Session, *, today: dt.datetime, rng: random.Random) -> dict[str, Any]:
+def seed_demo(session: Session, *, today: dt.datetime, rng: random.Random, vault: CodeVault) -> dict[str, Any]:
     """Write the demo program; returns the credentials to print. The caller commits."""
     credentials: dict[str, Any] = {}
 
@@ -104,8 +107,8 @@ def seed_demo(session: Session, *, today: dt.datetime, rng: random.Random) -> di
     for sku, name, category, _ in PRODUCTS:
         rules.save_product(session, sku=sku, name=name, category=category)
     admin_password = password()
-    accounts.create_staff(session, email=f"admin@{DOMAIN}", password=admin_password, name="Demo Admin",
-                          role="admin", now=today)
+    admin = accounts.create_staff(session, email=f"admin@{DOMAIN}", password=admin_password, name="Demo Admin",
+                                  role="admin", now=today)
     credentials["admin"] = (f"admin@{DOMAIN}", admin_password)
     marketer_password = password()
     marketer = accounts.create_staff(session, email=f"marketer@{DOMAIN}", password=marketer_password,
@@ -134,6 +137,7 @@ def seed_demo(session: Session, *, today: dt.datetime, rng: random.Random) -> di
                  today=today)
     credentials["partners 1-50"] = (f"partner1@{DOMAIN} .. partner{PARTNERS}@{DOMAIN}", partner_password)
 
+    seed_rewards(session, today=today, admin_id=admin.id, vault=vault, rng=rng)
     ledger.expire_due(session, now=today, limit=10 * PARTNERS)
     tiers.recalculate_all(session, now=today)
     segment = segments.create(session, name="Gold and Platinum partners in the UAE", created_by_user_id=marketer.id,
@@ -160,7 +164,8 @@ def seed(seed_value: int) -> None:
             if path.exists():
                 _print(json.loads(path.read_text()))
             return
-        credentials = seed_demo(session, today=now(), rng=random.Random(seed_value))
+        credentials = seed_demo(session, today=now(), rng=random.Random(seed_value),
+                                vault=vault_from_settings(current_app.config["SETTINGS"]))
         session.commit()
     _write_credentials(path, credentials)
     click.echo(f"Demo program written ({PARTNERS} partners, {len(STORES)} stores); passwords kept in {path}.")

@@ -103,12 +103,33 @@ class OfferSchema(BonusTermsSchema):
     name = Name()
 
 
+class VoucherOfferTermsSchema(Schema):
+    """A voucher each targeted member may claim once, free (``GET /me/offers``)."""
+
+    kind = fields.String(required=True, validate=validate.Equal("voucher"))
+    reward_id = Id(required=True)
+    claim_until = Timestamp(allow_none=True)
+
+
+class OfferField(fields.Field):
+    """A campaign's offer: a bonus (``kind`` multiplier or per_item) or a voucher (``kind`` voucher),
+    each read by its own schema."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ValidationError("Must be an object: a bonus, or {\"kind\": \"voucher\", \"reward_id\": N}.")
+        schema = VoucherOfferTermsSchema() if value.get("kind") == "voucher" else OfferSchema()
+        return schema.load(value)
+
+
 class CampaignCreateSchema(Schema):
     name = Name(required=True)
     segment_id = Id(required=True)
     message = fields.Nested(MessageSchema, required=True)
     send_at = Timestamp(allow_none=True)
-    offer = fields.Nested(OfferSchema, allow_none=True)
+    offer = OfferField(allow_none=True, metadata={"description": "a bonus for the targeted members "
+                                                                 "(bonus terms), or a voucher each may claim once: "
+                                                                 '{"kind": "voucher", "reward_id": N, "claim_until"?}'})
 
 
 class CampaignSchema(Schema):

@@ -14,11 +14,15 @@ from api.db import get_session
 from api.idempotency import value_moving
 from api.spec.marks import may_answer
 from api.schemas.accounts import StoreSchema
+from api.schemas import reward_shapes as shapes
+from api.schemas.rewards import TillVoucherSchema, VoucherRedeemSchema
 from api.schemas.wallet import PurchaseCreateSchema, PurchaseSchema, RefundSchema, ScannedSchema, ScanSchema
-from passes import member_card
+from api.views.rewards import base_url, code_vault
+from passes import member_card, voucher_card
 from wallet.earning import purchases
 from wallet.members import accounts
-from wallet.members.models import Role, Store
+from wallet.members.models import Member, Role, Store
+from wallet.rewards import vouchers
 
 blp = Blueprint("pos", __name__, url_prefix="/api/v1/pos", description="Point of sale")
 
@@ -106,3 +110,33 @@ class Refund(MethodView):
         """Refund a purchase booked at this store: its points are reversed; a second refund is 409"""
         return purchases.refund_at_store(get_session(), purchase_id=purchase_id, store_id=_store().id,
                                          actor_user_id=current_user().id, now=now())
+
+
+@blp.route("/vouchers/redeem")
+class VoucherRedeem(MethodView):
+    decorators = [roles_required(Role.CASHIER)]
+
+    @blp.arguments(VoucherRedeemSchema)
+    @value_moving
+    @blp.response(200, TillVoucherSchema)
+    def post(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Take a voucher (its QR or its typed code): marked used here, once.
+
+        Used before, expired, cancelled or of another country: 409 with the reason (and, for a
+        used one, when and at which store); an unknown code 404; a forged QR 422.
+        """
+        store = _store()
+        session = get_session()
+        if "qr_payload" in body:
+            keys = current_app.config["SETTINGS"].voucher_qr_signing_keys()
+            voucher = vouchers.get(session, voucher_card.verify(body["qr_payload"], keys=keys))
+        else:
+            voucher = vouchers.find_by_code(session, body["code"], vault=code_vault())
+        used = vouchers.use_at_till(session, voucher=voucher, store=store, cashier_user_id=current_user().id,
+                                    now=now())
+        member = session.get(Member, used.member_id)
+        assert member is not None
+        return {"id": used.id, "status": used.status, "used_at": used.used_at, "points": used.points,
+                "store": {"id": store.id, "name": store.name, "city": store.city},
+                "reward": shapes.reward_brief(used.reward, language="en", base_url=base_url()),
+                "member": {"member_number": member.member_number, "name": member.name}}

@@ -34,7 +34,9 @@ documents = st.recursive(scalars, lambda children: st.one_of(
                                      "qr_payload", "member_number", "receipt_number", "points", "reason",
                                      "message", "title", "body", "offer", "segment_id", "send_at", "kind",
                                      "starts_at", "ends_at", "refresh_token", "role", "store_id", "read",
-                                     "opened", "marketing_opt_in", "sku", "quantity", "unit_price"]) | st.text(max_size=8),
+                                     "opened", "marketing_opt_in", "sku", "quantity", "unit_price", "reward_id",
+                                     "code", "delivery_address", "names", "tiers", "points_cost", "status",
+                                     "carrier", "tracking_number"]) | st.text(max_size=8),
                     children, max_size=6),
 ), max_leaves=25)
 
@@ -113,6 +115,18 @@ VALID = {
     ("POST", "/api/v1/admin/staff"): ("admin", {"email": "s@example.com", "password": "a long enough password",
                                                 "name": "S", "role": "cashier", "store_id": 1}),
     ("POST", "/api/v1/admin/members/1/adjustments"): ("admin", {"points": 5, "reason": "goodwill"}),
+    ("POST", "/api/v1/admin/rewards"): ("admin", {"kind": "voucher", "code_source": "generated", "category": "c",
+                                                  "country": "AE", "points_cost": 10, "stock": 5,
+                                                  "face_value": {"amount": "5.00", "currency": "AED"},
+                                                  "names": {"en": "R", "ar": "ر"}, "tiers": ["gold"],
+                                                  "limit_per_day": 1, "available_until": "2027-01-01T00:00:00Z"}),
+    ("PATCH", "/api/v1/admin/rewards/1"): ("admin", {"points_cost": 20, "tiers": ["blue"], "active": True}),
+    ("POST", "/api/v1/me/redemptions"): ("partner", {"reward_id": 1, "quantity": 2, "delivery_address": {
+        "name": "N", "line1": "L", "city": "Dubai", "country": "AE", "phone": "+971501234567"}}),
+    ("POST", "/api/v1/pos/vouchers/redeem"): ("cashier", {"code": "ABCD-EFGH-JKMN-PQR0"}),
+    ("POST", "/api/v1/admin/vouchers/1/cancel"): ("admin", {"reason": "sent twice"}),
+    ("POST", "/api/v1/admin/orders/1/status"): ("admin", {"status": "shipped", "carrier": "DHL",
+                                                          "tracking_number": "T1"}),
 }
 
 

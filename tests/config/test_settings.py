@@ -56,3 +56,35 @@ def test_a_push_ca_file_that_is_not_there_is_refused_at_start(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
     assert load_settings({"INSTANCE_DIR": str(tmp_path), "FCM_CA_FILE": str(bundle)}).fcm_ca_file == str(bundle)
+
+
+def test_voucher_code_keys_are_read_newest_first_and_derived_when_unset(tmp_path):
+    import base64
+
+    k2, k1 = b"2" * 32, b"1" * 32
+    env = {"INSTANCE_DIR": str(tmp_path),
+           "VOUCHER_CODE_KEYS": f"k2:{base64.b64encode(k2).decode()}, k1:{base64.b64encode(k1).decode()}"}
+    settings = load_settings(env)
+    assert settings.code_keys() == [("k2", k2), ("k1", k1)]
+    derived = load_settings({"INSTANCE_DIR": str(tmp_path)})
+    (kid, key), = derived.code_keys()
+    assert kid == "k1" and len(key) == 32
+    # the lookup key is never an encryption key, and is stable for the same SECRET_KEY
+    assert derived.code_lookup_key() != key
+    assert load_settings({"INSTANCE_DIR": str(tmp_path)}).code_lookup_key() == derived.code_lookup_key()
+
+
+@pytest.mark.parametrize("value", [
+    "k1", "k1:not-base64!", "k1:" + "QUFB", "k-1:" + "MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE=",
+    "k1:MTExMTExMTExMTExMTExMTExMTExMTExMTExMTExMTE=,k1:MjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjIyMjI=",
+])
+def test_a_voucher_code_key_that_is_not_32_bytes_of_base64_under_a_plain_kid_is_refused(tmp_path, value):
+    with pytest.raises(ConfigError, match="VOUCHER_CODE_KEYS"):
+        load_settings({"INSTANCE_DIR": str(tmp_path), "VOUCHER_CODE_KEYS": value})
+
+
+def test_a_short_lookup_key_or_voucher_qr_key_is_refused(tmp_path):
+    with pytest.raises(ConfigError, match="VOUCHER_LOOKUP_KEY"):
+        load_settings({"INSTANCE_DIR": str(tmp_path), "VOUCHER_LOOKUP_KEY": "short"})
+    with pytest.raises(ConfigError, match="VOUCHER_QR_KEYS"):
+        load_settings({"INSTANCE_DIR": str(tmp_path), "VOUCHER_QR_KEYS": "k1:short"})

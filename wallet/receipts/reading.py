@@ -100,9 +100,11 @@ def without_codes(image: Image.Image, found: list[codes.DecodedCode]) -> Image.I
     for code in found:
         corners = [code.position.top_left, code.position.top_right, code.position.bottom_right,
                    code.position.bottom_left]
-        xs, ys = [x for x, _ in corners], [y for _, y in corners]
-        margin = max(4, (max(xs) - min(xs)) // 10)
-        draw.rectangle((min(xs) - margin, min(ys) - margin, max(xs) + margin, max(ys) + margin), fill="white")
+        # The code's own quadrilateral, grown by a tenth around its centre (the quiet zone and the
+        # finder patterns' edges), not its upright bounding box: on a tilted photo that box would
+        # cover the printed lines beside the code.
+        cx, cy = sum(x for x, _ in corners) / 4, sum(y for _, y in corners) / 4
+        draw.polygon([(cx + (x - cx) * 1.1, cy + (y - cy) * 1.1) for x, y in corners], fill="white")
     return copy
 
 
