@@ -27,6 +27,14 @@ class ErrorSchema(Schema):
                        "for the input as a whole, such as a body that is not JSON)",
         "example": {"json": {"total": {"currency": ["Must be one of: AED, SAR."]}}},
         "may_be_absent": True})
+    reason = fields.String(metadata={
+        "description": "a stable code for what went wrong, for a client to switch on (insufficient_points, "
+                       "out_of_stock, limit_reached, already_used, expired...)",
+        "example": "insufficient_points", "may_be_absent": True})
+    details = fields.Dict(keys=fields.String(), values=fields.Raw(), metadata={
+        "description": "the figures behind the message (what was needed and what the balance holds, when and "
+                       "where a voucher was used...)",
+        "example": {"needed": 300, "balance": 250}, "may_be_absent": True})
 
 
 HEADERS: dict[str, dict[str, Any]] = {

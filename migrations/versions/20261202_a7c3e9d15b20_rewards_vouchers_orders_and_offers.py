@@ -9,7 +9,7 @@ On PostgreSQL the application's role may not UPDATE or DELETE redemptions and or
 events (append-only), nor DELETE codes, vouchers, orders and imports.
 
 Revision ID: a7c3e9d15b20
-Revises: e1f3a5c7d902
+Revises: a5d8e0f2c317
 Create Date: 2026-12-02 04:29:27.462140
 """
 
@@ -22,7 +22,7 @@ import infra.db
 
 
 revision = 'a7c3e9d15b20'
-down_revision = 'e1f3a5c7d902'
+down_revision = 'a5d8e0f2c317'
 branch_labels = None
 depends_on = None
 
