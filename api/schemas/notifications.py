@@ -127,7 +127,7 @@ class CampaignCreateSchema(Schema):
     segment_id = Id(required=True)
     message = fields.Nested(MessageSchema, required=True)
     send_at = Timestamp(allow_none=True)
-    offer = OfferField(allow_none=True, metadata={"description": "a bonus for the targeted members "
+    offer = OfferField(allow_none=True, metadata={"type": "object", "description": "a bonus for the targeted members "
                                                                  "(bonus terms), or a voucher each may claim once: "
                                                                  '{"kind": "voucher", "reward_id": N, "claim_until"?}'})
 

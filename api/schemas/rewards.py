@@ -33,7 +33,12 @@ def money(value: dict[str, Any] | None) -> dict[str, str] | None:
     return {"amount": f"{value['amount']:.{places}f}", "currency": value["currency"]}
 
 
-class Money(fields.Field):
+class Money(fields.Nested):
+    """A face value as the wallet writes money (the Money component), in the currency's own decimals."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(MoneySchema, **kwargs)
+
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return money(value)
 

@@ -118,6 +118,7 @@ class VoucherRedeem(MethodView):
 
     @blp.arguments(VoucherRedeemSchema)
     @value_moving
+    @may_answer(404)  # no voucher has this code
     @blp.response(200, TillVoucherSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Take a voucher (its QR or its typed code): marked used here, once.

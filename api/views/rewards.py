@@ -13,6 +13,7 @@ from api.clock import now
 from api.db import get_session
 from api.idempotency import value_moving
 from api.pagination import PageArgs, page
+from api.spec.marks import may_answer
 from api.schemas import reward_shapes as shapes
 from api.schemas.rewards import (
     CatalogArgs,
@@ -88,7 +89,9 @@ class CatalogReward(MethodView):
 
 @catalog_blp.route("/rewards/<id:reward_id>/image")
 class CatalogImage(MethodView):
-    @catalog_blp.doc(security=PUBLIC, responses={"200": {"content": {"image/png": {}, "image/jpeg": {}}}})
+    @catalog_blp.doc(security=PUBLIC, responses={
+        "200": {"content": {"image/png": {}, "image/jpeg": {}}},
+        "304": {"description": "the picture the client holds (If-None-Match) is still the current one"}})
     def get(self, reward_id: int) -> Response:
         """A reward's picture: public, cached for a day (its URL changes with the picture)"""
         picture = images.picture(get_session(), reward_id, store=file_store())  # type: ignore[arg-type]
@@ -110,6 +113,7 @@ class Redemptions(MethodView):
 
     @blp.arguments(RedemptionCreateSchema)
     @value_moving
+    @may_answer(404)  # no such reward in this partner's catalog
     @blp.response(201, RedeemedSchema)
     def post(self, body: dict[str, Any]) -> dict[str, Any]:
         """Spend points on a reward: its vouchers go into the wallet (a physical one is ordered).

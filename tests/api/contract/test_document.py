@@ -17,8 +17,9 @@ from api.spec.operation_ids import OPERATION_IDS
 from wallet.members.models import TIER_CODES, Tier
 
 METHODS = ("get", "put", "post", "patch", "delete")
-VALUE_MOVING = {"bookPurchase", "refundPurchase", "adjustPoints"}
-PUBLIC = {"register", "logIn", "refreshTokens"}
+VALUE_MOVING = {"bookPurchase", "refundPurchase", "adjustPoints", "redeemReward", "redeemVoucher", "claimOffer",
+                "cancelVoucher", "moveOrder"}
+PUBLIC = {"register", "logIn", "refreshTokens", "getRewardImage"}
 
 
 @pytest.fixture
@@ -99,7 +100,7 @@ def test_every_operation_declares_the_errors_it_can_answer_with_the_shared_body(
         if "requestBody" in op:
             assert "422" in codes, op["operationId"]
         for code, response in op["responses"].items():
-            if not code.startswith("2"):
+            if code.startswith(("4", "5")) or code == "default":
                 assert response["$ref"].startswith("#/components/responses/"), (op["operationId"], code)
     for name, response in document["components"]["responses"].items():
         if name in ("BadRequest", "Unauthorized", "Forbidden", "NotFound", "Conflict", "PayloadTooLarge",
