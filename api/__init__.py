@@ -31,6 +31,7 @@ from api.views import (
 )
 from config import Settings, load_settings
 from infra import cache
+from infra.clock import SESSION_CLOCK
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
 
@@ -94,6 +95,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         factory = make_sessionmaker(engine, info=worker.session_info(settings))
         if engine.dialect.name == "postgresql":
             read_factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    if clock is not None:
+        for maker in (factory, read_factory):
+            if maker is not None:
+                maker.kw["info"] = {**(maker.kw.get("info") or {}), SESSION_CLOCK: clock}
     app.extensions["engine"] = engine
     db.init_app(app, factory, read_factory)
     worker.load_job_modules()  # so enqueue knows each job's attempts
