@@ -22,6 +22,7 @@ from api.views import (
     files,
     health,
     notifications,
+    passes,
     pos,
     receipts,
     rewards,
@@ -109,10 +110,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
                 notifications.blp, receipts.me_blp, receipts.admin_blp, rewards.catalog_blp, rewards.blp,
-                rewards_admin.blp):
+                rewards_admin.blp, passes.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(files.blp)
+    app.register_blueprint(passes.passkit)
     app.register_blueprint(docs.blp)
     db.commit_views(app)
     errors.init_app(app)
