@@ -22,6 +22,7 @@ from api.views import (
     files,
     health,
     notifications,
+    passes,
     pos,
     receipts,
     rewards,
@@ -31,6 +32,7 @@ from api.views import (
 )
 from config import Settings, load_settings
 from infra import cache
+from infra.clock import SESSION_CLOCK
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
 
@@ -94,6 +96,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         factory = make_sessionmaker(engine, info=worker.session_info(settings))
         if engine.dialect.name == "postgresql":
             read_factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    if clock is not None:
+        for maker in (factory, read_factory):
+            if maker is not None:
+                maker.kw["info"] = {**(maker.kw.get("info") or {}), SESSION_CLOCK: clock}
     app.extensions["engine"] = engine
     db.init_app(app, factory, read_factory)
     worker.load_job_modules()  # so enqueue knows each job's attempts
@@ -104,10 +110,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     for blp in (accounts.auth_blp, accounts.me_blp, wallet.blp, notifications.me_blp, pos.blp, admin.blp, rules.blp,
                 notifications.blp, receipts.me_blp, receipts.admin_blp, rewards.catalog_blp, rewards.blp,
-                rewards_admin.blp):
+                rewards_admin.blp, passes.blp):
         api.register_blueprint(blp)
     app.register_blueprint(health.blp)
     app.register_blueprint(files.blp)
+    app.register_blueprint(passes.passkit)
     app.register_blueprint(docs.blp)
     db.commit_views(app)
     errors.init_app(app)

@@ -33,6 +33,7 @@ MODEL_MODULES = (
     "notifications.inbox",
     "notifications.campaigns",
     "wallet.rewards.models",
+    "passes.models",
     "notifications.voucher_offers",
 )
 

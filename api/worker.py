@@ -26,7 +26,7 @@ from infra.jobs.worker import Worker
 # Every module that registers job handlers. A module missing here is a job no worker can run
 # (it fails with "no handler"); tests/test_jobs.py checks that every job name enqueued is here.
 JOB_MODULES = ("notifications.jobs", "notifications.messages", "notifications.voucher_reminders", "wallet.jobs",
-               "wallet.receipts.recognition", "wallet.rewards.jobs", "infra.jobs.housekeeping")
+               "wallet.receipts.recognition", "wallet.rewards.jobs", "infra.jobs.housekeeping", "passes.updates")
 
 
 def load_job_modules() -> None:

@@ -118,6 +118,35 @@ class Settings:
     apns_endpoint: str | None = None
     google_wallet_endpoint: str | None = None
 
+    # Apple Wallet: the Pass Type ID certificate, its key (and the key's password) and Apple's WWDR
+    # intermediate, as PEM files. Without the certificate and key, a development identity is made
+    # once into instance/apple-pass-dev and every pass says it is a development pass.
+    apple_pass_certificate: str | None = None
+    apple_pass_key: str | None = None
+    apple_pass_key_password: str | None = None
+    apple_pass_wwdr: str | None = None
+    apple_pass_type_id: str = "pass.com.example.partnerwallet"
+    apple_pass_team_id: str = "ABCDE12345"
+    apple_pass_organization: str = "Partner Wallet"
+    # APNs token auth for pass updates: the key id, team id and the .p8 key (a file); the topic
+    # is the pass type id unless set. Without them, updates are only logged (and the pass is
+    # still current when the phone next asks). APNS_CA_FILE: a CA bundle (tests' local server).
+    apns_key_id: str | None = None
+    apns_team_id: str | None = None
+    apns_key: str | None = None
+    apns_topic: str | None = None
+    apns_ca_file: str | None = None
+    # Google Wallet: the issuer id Google gave and the service account (its JSON or a file).
+    # Without both, GET /me/passes/google answers 503 "not configured".
+    google_wallet_issuer_id: str | None = None
+    google_wallet_credentials: str | None = None
+    google_wallet_class_suffix: str = "partner-wallet"
+    # An https URL of the program's logo for the loyalty class (Google fetches it); without it
+    # the save link carries only the object, and the class must already exist.
+    google_wallet_logo_url: str | None = None
+    # The web origins that may show a "Save to Google Wallet" button with our links.
+    google_wallet_origins: tuple[str, ...] = ()
+
     def qr_keys(self) -> list[tuple[str, bytes]]:
         if self.member_qr_keys:
             return [(kid, secret.encode()) for kid, secret in self.member_qr_keys]
@@ -129,6 +158,19 @@ class Settings:
             return [(kid, secret.encode()) for kid, secret in self.voucher_qr_keys]
         derived = hmac.new(self.secret_key.encode(), b"voucher-qr", hashlib.sha256).digest()
         return [("k1", derived)]
+
+    def pass_token_key(self) -> bytes:
+        """The key Apple passes' authentication tokens are derived from (HMAC of the serial number):
+        a token is never stored, and changing SECRET_KEY invalidates every token in the field."""
+        return hmac.new(self.secret_key.encode(), b"apple-pass-token", hashlib.sha256).digest()
+
+    @property
+    def apns_configured(self) -> bool:
+        return bool(self.apns_key_id and self.apns_team_id and self.apns_key)
+
+    @property
+    def google_wallet_configured(self) -> bool:
+        return bool(self.google_wallet_issuer_id and self.google_wallet_credentials)
 
     def code_keys(self) -> list[tuple[str, bytes]]:
         """The voucher-code encryption keys, newest first (the first encrypts; all decrypt)."""
@@ -189,6 +231,18 @@ def _credentials(value: str | None) -> str | None:
     path = Path(value)
     if not path.is_file():
         raise ConfigError("FCM_CREDENTIALS is neither service-account JSON nor a readable file")
+    return path.read_text()
+
+
+def _service_account(name: str, value: str | None) -> str | None:
+    """A service account given as its JSON itself or the path of its file."""
+    if not value:
+        return None
+    if value.lstrip().startswith("{"):
+        return value
+    path = Path(value)
+    if not path.is_file():
+        raise ConfigError(f"{name} is neither service-account JSON nor a readable file")
     return path.read_text()
 
 
@@ -332,4 +386,21 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fcm_ca_file=_readable_file("FCM_CA_FILE", env.get("FCM_CA_FILE")),
         apns_endpoint=env.get("APNS_ENDPOINT") or None,
         google_wallet_endpoint=env.get("GOOGLE_WALLET_ENDPOINT") or None,
+        apple_pass_certificate=_readable_file("APPLE_PASS_CERTIFICATE", env.get("APPLE_PASS_CERTIFICATE")),
+        apple_pass_key=_readable_file("APPLE_PASS_KEY", env.get("APPLE_PASS_KEY")),
+        apple_pass_key_password=env.get("APPLE_PASS_KEY_PASSWORD") or None,
+        apple_pass_wwdr=_readable_file("APPLE_PASS_WWDR", env.get("APPLE_PASS_WWDR")),
+        apple_pass_type_id=env.get("APPLE_PASS_TYPE_ID") or Settings.apple_pass_type_id,
+        apple_pass_team_id=env.get("APPLE_PASS_TEAM_ID") or Settings.apple_pass_team_id,
+        apple_pass_organization=env.get("APPLE_PASS_ORGANIZATION") or Settings.apple_pass_organization,
+        apns_key_id=env.get("APNS_KEY_ID") or None,
+        apns_team_id=env.get("APNS_TEAM_ID") or None,
+        apns_key=_readable_file("APNS_KEY", env.get("APNS_KEY")),
+        apns_topic=env.get("APNS_TOPIC") or None,
+        apns_ca_file=_readable_file("APNS_CA_FILE", env.get("APNS_CA_FILE")),
+        google_wallet_issuer_id=env.get("GOOGLE_WALLET_ISSUER_ID") or None,
+        google_wallet_credentials=_service_account("GOOGLE_WALLET_CREDENTIALS", env.get("GOOGLE_WALLET_CREDENTIALS")),
+        google_wallet_class_suffix=env.get("GOOGLE_WALLET_CLASS_SUFFIX") or Settings.google_wallet_class_suffix,
+        google_wallet_logo_url=env.get("GOOGLE_WALLET_LOGO_URL") or None,
+        google_wallet_origins=_csv(env.get("GOOGLE_WALLET_ORIGINS"), ()),
     )

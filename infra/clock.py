@@ -14,3 +14,13 @@ Clock = Callable[[], dt.datetime]
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+# A session's clock, in ``Session.info``: set on the app's sessionmakers (``api.create_app``), so
+# code reacting to a commit (``passes.tracking``) dates what it queues by the app's clock, which
+# tests move, rather than the wall's.
+SESSION_CLOCK = "clock"
+
+
+def session_clock(info: dict) -> Clock:  # type: ignore[type-arg]
+    return info.get(SESSION_CLOCK) or utcnow

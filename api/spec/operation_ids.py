@@ -22,6 +22,11 @@ OPERATION_IDS: dict[tuple[str, str], str] = {
     ("wallet.Card", "get"): "getCard",
     ("wallet.CardPng", "get"): "getCardQrPng",
     ("wallet.CardSvg", "get"): "getCardQrSvg",
+    # wallet passes
+    ("passes.MemberApplePass", "get"): "getApplePass",
+    ("passes.MemberGooglePass", "get"): "getGooglePassLink",
+    ("passes.VoucherApplePass", "get"): "getVoucherApplePass",
+    ("passes.VoucherGooglePass", "get"): "getVoucherGooglePassLink",
     # devices and inbox
     ("notifications.Devices", "post"): "registerDevice",
     ("notifications.DeviceByToken", "delete"): "unregisterDevice",

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
+from infra import changes
 from wallet import ledger
 from wallet.members.models import Member, Store
 from wallet.rewards import codes
@@ -184,6 +185,7 @@ def use_at_till(session: Session, *, voucher: Voucher, store: Store, cashier_use
     session.refresh(voucher)
     if done.rowcount != 1:
         raise _refusal(session, voucher, now, store)
+    changes.note(session, "voucher", voucher.id)  # its Wallet passes turn void (passes.tracking)
     return voucher
 
 
@@ -217,6 +219,7 @@ def cancel(session: Session, *, voucher_id: int, actor_user_id: int, reason: str
     session.refresh(voucher)
     if done.rowcount != 1:  # used at a till meanwhile: the caller's rollback takes the refund back too
         raise _refusal(session, voucher, now)
+    changes.note(session, "voucher", voucher.id)
     balance = ledger.member_account(session, voucher.member_id, now).balance
     return Cancelled(voucher=voucher, points_refunded=refund.points if refund else 0, balance=balance)
 
