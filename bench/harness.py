@@ -80,6 +80,7 @@ def app_environment(database_url: str, instance_dir: Path) -> dict[str, str]:
         RATE_LIMIT_LOGIN="100000 per minute",
         RATE_LIMIT_REFRESH="100000 per minute",
         RATE_LIMIT_SCAN="100000 per minute",
+        RATE_LIMIT_PURCHASE="100000 per minute",  # POST /pos/purchases has a per-till limit (120/min by default)
     )
     return env
 

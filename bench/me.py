@@ -460,6 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit("psycopg is missing: run this with the project's virtualenv, .venv/bin/python bench/me.py")
 
     signal.signal(signal.SIGTERM, _interrupt)
+    from sqlalchemy.engine import make_url
 
     wrk = ensure_wrk()
     for port in ports:
@@ -471,7 +472,10 @@ def main(argv: list[str] | None = None) -> int:
     revision = git_revision()
     with tempfile.TemporaryDirectory(prefix="bench-me-") as tmp:
         workdir = Path(tmp)
-        env = app_environment(database_url, workdir / "instance")
+        # Migrated and seeded as the owner; served as the application's role, as in production.
+        env = app_environment(make_url(database_url).set(username="partner_wallet_app", password=None)
+                              .render_as_string(hide_password=False), workdir / "instance")
+        env["MIGRATION_DATABASE_URL"] = database_url
         ensure_database(database_url)
         migrate(env)
         seed(database_url, args.seed)
