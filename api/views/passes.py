@@ -174,5 +174,5 @@ def log() -> Response:
     body = request.get_json(silent=True)
     logs = body.get("logs") if isinstance(body, dict) else None
     for line in (logs if isinstance(logs, list) else [])[:100]:
-        logger.warning("PassKit: %s", str(line)[:1000])
+        logger.warning("PassKit: %r", str(line)[:1000])  # repr: a newline in it cannot forge a log line
     return _empty(200)
