@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -61,6 +62,12 @@ def _encode(document, style: str) -> bytes:
     return text.encode("utf-8", "surrogatepass") if style == "utf8" else text.encode()
 
 
+def _not_configured(response: Any) -> bool:
+    """The one 5xx a request may get: an outside service this server has no settings for (Google Wallet
+    here), a 503 that says so, never a 500."""
+    return response.status_code == 503 and "not configured" in (response.get_json(silent=True) or {}).get("message", "")
+
+
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(data=st.data())
@@ -80,7 +87,8 @@ def test_no_random_document_at_any_route_as_any_role_is_a_500(app, client, calle
     response = client.open(url + query, method=method, data=_encode(document, style), content_type=media_type,
                            headers={**callers[role], "Idempotency-Key": data.draw(st.sampled_from(["k", "k\x7f", "é"]))})
 
-    assert response.status_code < 500, (method, url, role, media_type, response.get_data(as_text=True)[:300])
+    assert response.status_code < 500 or _not_configured(response), (method, url, role, media_type,
+                                                                      response.get_data(as_text=True)[:300])
 
 
 
@@ -165,4 +173,5 @@ def test_no_valid_body_with_one_field_made_nasty_is_a_500(client, callers, peopl
     response = client.open(url, method=method, data=json.dumps(mutated), content_type="application/json",
                            headers=callers[role])
 
-    assert response.status_code < 500, (method, url, path, value, response.get_data(as_text=True)[:300])
+    assert response.status_code < 500 or _not_configured(response), (method, url, path, value,
+                                                                      response.get_data(as_text=True)[:300])
