@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageStat
 
 from wallet.receipts import codes, ocr, text
 from wallet.receipts.errors import OcrUnavailable
@@ -97,14 +97,19 @@ def without_codes(image: Image.Image, found: list[codes.DecodedCode]) -> Image.I
         return image
     copy = image.copy()
     draw = ImageDraw.Draw(copy)
+    # The page's own median colour, not white: a white patch on a dim or yellowed photo is an edge
+    # Tesseract's thresholding reacts to, and it read the lines around it worse (bench/README.md:
+    # white lost a sixth of the receipts whose every item line was read).
+    median = [int(v) for v in ImageStat.Stat(image).median]
+    fill = median[0] if len(median) == 1 else tuple(median)
     for code in found:
         corners = [code.position.top_left, code.position.top_right, code.position.bottom_right,
                    code.position.bottom_left]
-        # The code's own quadrilateral, grown by a tenth around its centre (the quiet zone and the
-        # finder patterns' edges), not its upright bounding box: on a tilted photo that box would
-        # cover the printed lines beside the code.
+        # The code's own quadrilateral, grown by a quarter around its centre (the quiet zone and the
+        # finder patterns' blurred edges), not its upright bounding box: on a tilted photo that box
+        # would cover the printed lines beside the code.
         cx, cy = sum(x for x, _ in corners) / 4, sum(y for _, y in corners) / 4
-        draw.polygon([(cx + (x - cx) * 1.1, cy + (y - cy) * 1.1) for x, y in corners], fill="white")
+        draw.polygon([(cx + (x - cx) * 1.25, cy + (y - cy) * 1.25) for x, y in corners], fill=fill)
     return copy
 
 
