@@ -21,7 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra.db import Base, insert_ignoring

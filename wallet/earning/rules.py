@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, exists, or_, select
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra.cache import VersionedCache, bump
