@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from config.values import (  # noqa: F401 (ConfigError and MIN_SECRET_BYTES are imported from here too)
-    MIN_SECRET_BYTES, ConfigError, _code_keys, _credentials, _csv, _hours, _lookup_key, _pem_files, _qr_keys,
+    MIN_SECRET_BYTES, ConfigError, _code_keys, _csv, _hours, _lookup_key, _pem_files, _qr_keys,
     _readable_file, _service_account,
 )
 
@@ -289,7 +289,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         fanout_tasks=int(env.get("FANOUT_TASKS", 2)),
         fiscal_gst_keys=_pem_files("FISCAL_GST_KEYS", env.get("FISCAL_GST_KEYS")),
         fiscal_ksef_certificates=_pem_files("FISCAL_KSEF_CERTIFICATES", env.get("FISCAL_KSEF_CERTIFICATES")),
-        fcm_credentials=_credentials(env.get("FCM_CREDENTIALS")),
+        fcm_credentials=_service_account("FCM_CREDENTIALS", env.get("FCM_CREDENTIALS")),
         fcm_endpoint=env.get("FCM_ENDPOINT") or None,
         fcm_ca_file=_readable_file("FCM_CA_FILE", env.get("FCM_CA_FILE")),
         apns_endpoint=env.get("APNS_ENDPOINT") or None,

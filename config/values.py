@@ -32,18 +32,6 @@ def _hours(value: str) -> tuple[int, int]:
     return int(start), int(end)
 
 
-def _credentials(value: str | None) -> str | None:
-    """FCM_CREDENTIALS holds the service-account JSON itself or the path of its file."""
-    if not value:
-        return None
-    if value.lstrip().startswith("{"):
-        return value
-    path = Path(value)
-    if not path.is_file():
-        raise ConfigError("FCM_CREDENTIALS is neither service-account JSON nor a readable file")
-    return path.read_text()
-
-
 def _service_account(name: str, value: str | None) -> str | None:
     """A service account given as its JSON itself or the path of its file."""
     if not value:
