@@ -1,5 +1,6 @@
 """Rate limits on the doors attackers knock on: login, registration, token refresh, QR scans,
-vouchers taken at the till (guessing codes) and redemptions (draining a pool by script).
+vouchers taken at the till (guessing codes), redemptions (draining a pool by script), and
+Apple's PassKit web service (its log takes no token; wrong pass tokens are counted).
 
 Counted in memory for a single process, in Redis when ``REDIS_URL`` is set (then all
 workers share one count). Login is limited per client address and, separately, per
@@ -38,7 +39,12 @@ def user_key() -> str:
     return f"user:{current_user().id}"
 
 
-# endpoint -> [(settings attribute holding the limit, key function; None counts by address[, methods])]
+def _refused(response: Any) -> bool:
+    return response.status_code == 401
+
+
+# endpoint -> [(settings attribute holding the limit, key function; None counts by address[, methods
+# (None: all)[, only the responses this says are counted]])]
 LIMITED_ENDPOINTS = {
     "auth.Register": [("register_limit", None)],
     "auth.Login": [("login_limit", None), ("login_limit", email_key)],
@@ -48,6 +54,10 @@ LIMITED_ENDPOINTS = {
     "receipts.Receipts": [("receipt_limit", user_key, ["POST"])],
     "pos.VoucherRedeem": [("voucher_redeem_limit", user_key)],
     "rewards.Redemptions": [("redemption_limit", user_key)],
+    # A phone knows its pass's token: the 401s are someone trying serials and tokens.
+    "passkit.registration": [("passkit_token_failure_limit", None, None, _refused)],
+    "passkit.latest_pass": [("passkit_token_failure_limit", None, None, _refused)],
+    "passkit.log": [("passkit_log_limit", None)],
 }
 
 
@@ -63,9 +73,10 @@ def init_app(app: Flask) -> Limiter:
     )
     for endpoint, rules in LIMITED_ENDPOINTS.items():
         view = app.view_functions[endpoint]
-        for setting, key_func, *methods in rules:
-            view = limiter.limit(getattr(settings, setting), key_func=key_func,
-                                 methods=methods[0] if methods else None)(view)
+        for setting, key_func, *rest in rules:
+            methods, counted = (rest + [None, None])[:2]
+            view = limiter.limit(getattr(settings, setting), key_func=key_func, methods=methods,
+                                 deduct_when=counted)(view)
         app.view_functions[endpoint] = view
     _only_where_limited(app, limiter)
     return limiter

@@ -89,6 +89,10 @@ class Settings:
     voucher_redeem_limit: str = "30 per minute"
     # A partner redeems a few rewards at a time; a script draining a pool, faster.
     redemption_limit: str = "30 per minute"
+    # Apple's PassKit web service, per address: Wallet's error reports (no token, by Apple's
+    # design), and calls with a wrong pass token (a phone's own token never fails).
+    passkit_log_limit: str = "60 per hour"
+    passkit_token_failure_limit: str = "20 per minute"
 
     # Campaign pushes: quiet hours in each member's own clock, and a weekly cap.
     quiet_hours: tuple[int, int] = (21, 8)
@@ -282,6 +286,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         code_upload_max_rows=int(env.get("VOUCHER_CODES_MAX_ROWS", 200_000)),
         voucher_redeem_limit=env.get("RATE_LIMIT_VOUCHER_REDEEM", "30 per minute"),
         redemption_limit=env.get("RATE_LIMIT_REDEMPTION", "30 per minute"),
+        passkit_log_limit=env.get("RATE_LIMIT_PASSKIT_LOG", "60 per hour"),
+        passkit_token_failure_limit=env.get("RATE_LIMIT_PASSKIT_TOKEN_FAILURES", "20 per minute"),
         quiet_hours=_hours(env.get("QUIET_HOURS", "21-8")),
         push_cap=int(env.get("PUSH_CAP", 3)),
         push_cap_days=int(env.get("PUSH_CAP_DAYS", 7)),

@@ -172,3 +172,30 @@ def test_the_log_endpoint_takes_what_wallet_says(client, caplog):
     response = client.post("/passkit/v1/log", json={"logs": ["Web service error for pass.x: 500"]})
     assert response.status_code == 200
     assert "Web service error" in caplog.text
+
+
+def test_wrong_pass_tokens_are_limited_per_address_and_phones_with_theirs_are_not(connection, settings, clock, people):
+    from tests.conftest import build_app
+
+    app = build_app(connection, settings.with_overrides(passkit_token_failure_limit="3 per minute"), clock)
+    client = people.client = app.test_client()
+    _, data = apple_pass(client, people.partner())
+    url, right = passkit(data["serialNumber"], settings), auth(data["authenticationToken"])
+    latest = f"/passkit/v1/passes/{settings.apple_pass_type_id}/{data['serialNumber']}"
+    # a phone with its token: five calls from one address, none counted
+    assert [client.get(latest, headers=right, environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code
+            for _ in range(5)] == [200] * 5
+    # someone trying tokens from another address: the fourth wrong one is 429
+    assert [client.post(url, json={"pushToken": PUSH_TOKEN}, headers=auth("b" * 32),
+                        environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code for _ in range(4)] == [401] * 3 + [429]
+    # and the phone's own address is untouched by it
+    assert client.post(url, json={"pushToken": PUSH_TOKEN}, headers=right,
+                       environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 201
+
+
+def test_wallets_log_reports_are_limited_per_address(connection, settings, clock):
+    from tests.conftest import build_app
+
+    client = build_app(connection, settings.with_overrides(passkit_log_limit="2 per hour"), clock).test_client()
+    statuses = [client.post("/passkit/v1/log", json={"logs": ["x"]}).status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
