@@ -34,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -163,3 +164,11 @@ def among(session: Session, column: Any, ids: list[int]) -> Any:
     if is_postgres(session):
         return column == any_(literal(ids, type_=postgresql.ARRAY(BigInteger)))
     return column.in_(ids)
+
+
+def forget_loaded(session: Session, model: Any, row_id: int) -> None:
+    """After a Core UPDATE of a row: an object of it this session loaded earlier would show the
+    old values, so it is expired (read again when next used)."""
+    loaded = session.identity_map.get(identity_key(model, row_id))
+    if loaded is not None:
+        session.expire(loaded)

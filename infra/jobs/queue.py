@@ -14,13 +14,15 @@ A dispatch that fails (Redis down) loses nothing: the row stays queued and the r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import event, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from infra.db import insert_ignoring
+from infra.db import is_postgres
 from infra.jobs.models import Job
 from infra.jobs.registry import DEFAULT_ATTEMPTS, handler
 
@@ -51,11 +53,19 @@ def enqueue(session: Session, name: str, *, now: dt.datetime, run_at: dt.datetim
         session.flush()
         job_id: int | None = row.id
     else:
-        job_id = session.scalar(insert_ignoring(session, Job).values(**values)
-                                .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Job.id))
+        job_id = session.connection().scalar(_insert_once(is_postgres(session)), values)
     if job_id is not None:
         session.info.setdefault(PENDING, []).append((job_id, values["run_at"]))
     return job_id
+
+
+@functools.cache
+def _insert_once(postgres: bool) -> Any:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once: every purchase
+    queues its pass update through it, and building it per call cost more than running it."""
+    table = Job.__table__
+    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
+    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def queued_ids(session: Session, name: str) -> list[int]:

@@ -83,6 +83,30 @@ def test_a_purchase_earns_points_with_a_breakdown_and_shows_in_the_history(clien
     assert history["items"][0]["breakdown"][0]["rule"] == "base"
 
 
+def test_a_purchase_is_six_statements_on_postgresql_and_lifts_the_tier_on_the_way(client, people, till, connection):
+    """The till's budget (issue #17: at most 12): the cashier, the member with its account locked,
+    the receipt, the whole ledger credit in one statement, the receipt's link to it, the pass
+    update's enqueue; and one more only when the tier goes up."""
+    from tests.passes.test_tracking import statements_of
+
+    partner = people.partner()
+    assert till.buy(partner, "10.00").status_code == 201  # warm the process caches (program, tiers)
+
+    def counted(amount):
+        seen = statements_of(connection, lambda: responses.append(till.buy(partner, amount)))
+        return [s for s in seen if not s.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))
+                and "cache_versions" not in s]
+
+    responses = []
+    plain, lifting = counted("20.00"), counted("2000.00")  # 2,030 qualifying points: Silver
+    assert [(r.json["balance"], r.json["tier"]) for r in responses] == [(30, "blue"), (2030, "silver")]
+    postgres = connection.dialect.name == "postgresql"
+    assert len(plain) == (6 if postgres else 12), plain
+    assert len(lifting) == len(plain) + 1 and "UPDATE members SET tier" in " ".join(lifting)
+    me = client.get("/api/v1/me/wallet", headers=partner["headers"]).json
+    assert (me["balance"], me["tier"]["code"], me["tier"]["qualifying_points"]) == (2030, "silver", 2030)
+
+
 def test_a_retry_with_the_same_idempotency_key_returns_the_identical_response(client, people, till, session):
     partner = people.partner()
     key = {"Idempotency-Key": "till-7-0001"}

@@ -284,3 +284,39 @@ def test_earn_refuses_a_locked_account_that_is_not_the_members(session):
         ledger.earn(session, member_id=alice.id, points=10, now=START, expires_at=START + dt.timedelta(days=365),
                     description="till", locked_account=bobs)
     assert bobs.balance == 0
+
+
+def test_the_tills_credit_writes_what_earn_writes_and_the_session_sees_the_new_balance(session, member):
+    # given a member with 100 points, its account loaded in this session
+    earn(session, member, 100)
+    account = ledger.member_account(session, member.id, START, lock=True)
+    assert account.balance == 100
+
+    # when the till's Core path credits 40 under the lock it holds
+    credited = ledger.credit_locked(
+        session, member_id=member.id, account_id=account.id, balance=account.balance, points=40, now=START,
+        expires_at=START + YEAR, description="Purchase at Busy", idempotency_key="purchase:1",
+        reference="receipt R-1", breakdown=[{"rule": "base", "points": 40}])
+
+    # then the loaded account shows it, and the rows are an ordinary earn's
+    assert (credited.balance, credited.qualifying_points) == (140, 140)
+    assert (account.balance, account.lifetime_earned) == (140, 140)
+    tx = session.get(ledger.LedgerTransaction, credited.transaction_id)
+    assert (tx.type, tx.points, tx.idempotency_key, tx.reference, tx.breakdown) == (
+        "earn", 40, "purchase:1", "receipt R-1", [{"rule": "base", "points": 40}])
+    assert sorted((e.amount, e.balance_after) for e in tx.entries) == [(-40, None), (40, 140)]
+    assert lots_of(session, member) == [(100, 100), (40, 40)]
+    assert ledger.qualifying_points(session, account, START) == 140
+    assert assert_consistent(session, account.id) == 140
+    # and the next posting continues the running balance it left
+    assert spend(session, member, 130).points == -130
+    assert assert_consistent(session, account.id) == 10
+
+
+def test_the_tills_credit_refuses_a_balance_it_was_not_holding(session, member):
+    earn(session, member, 100)
+    account = ledger.member_account(session, member.id, START, lock=True)
+    # PostgreSQL's running-balance guard refuses the entry at once; SQLite's path checks the result
+    with pytest.raises((RuntimeError, IntegrityError), match="moved under a lock|does not continue its balance"):
+        ledger.credit_locked(session, member_id=member.id, account_id=account.id, balance=90, points=10,
+                             now=START, expires_at=START + YEAR, description="x", idempotency_key="purchase:2")

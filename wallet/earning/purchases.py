@@ -15,20 +15,22 @@ break the invariant every other part relies on.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, insert, select, update
+from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from infra.db import Base, insert_ignoring
+from infra.db import Base, is_postgres
 from wallet import ledger
 from wallet.earning import daily_caps, rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
 from wallet.members.accounts import find_active_by_number
-from wallet.members.models import Member, Store
+from wallet.members.models import Member, Store, User
 from wallet.money import MINOR_UNITS
 
 
@@ -50,6 +52,19 @@ class Purchase(Base):
     )
     refunded_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
+
+
+_PURCHASES = Purchase.__table__
+# The till's statements, built once (making them per purchase cost more Python than running them).
+_LINK_TRANSACTION = (update(_PURCHASES).where(_PURCHASES.c.id == bindparam("p_id"))
+                     .values(transaction_id=bindparam("p_tx")))
+
+
+@functools.cache
+def _insert_purchase(postgres: bool) -> Any:
+    """The receipt's row, only if this store has not booked its number; returns its id (or nothing)."""
+    statement = (postgresql.insert if postgres else sqlite.insert)(_PURCHASES)
+    return statement.on_conflict_do_nothing(index_elements=["store_id", "receipt_number"]).returning(_PURCHASES.c.id)
 
 
 class PurchaseLine(Base):
@@ -128,7 +143,7 @@ def book(
 
     # The member and its points account, the account locked: one statement. Lock first, then
     # insert the receipt: a retry racing the first attempt waits for it and then finds it.
-    member, account = member_with_locked_account(session, member_number, field=member_field, now=now)
+    member = member_with_locked_account(session, member_number, field=member_field, now=now)
     program = rules.program_terms(session, store.country)
     tier = tiers.get_tier(session, member.tier)
     categories = rules.categories_of(session, [i["sku"] for i in lines])
@@ -141,18 +156,15 @@ def book(
         total=total,
         lines=[rules.Line(i["sku"], i["quantity"], i["unit_price"], categories.get(i["sku"])) for i in lines],
         at=now,
-        earned_today=(daily_caps.earned_on(session, account.id, daily_caps.local_day(now, member.timezone))
+        earned_today=(daily_caps.earned_on(session, member.account_id, daily_caps.local_day(now, member.timezone))
                       if program.daily_cap is not None else 0),
     )
     # The receipt, inserted only if this store has not booked its number: no savepoint, no
     # second look for the common case.
-    purchase_id = session.scalar(
-        insert_ignoring(session, Purchase)
-        .values(store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id,
-                receipt_number=receipt_number, total_amount=total, currency=currency,
-                points_earned=result.points, created_at=now)
-        .on_conflict_do_nothing(index_elements=["store_id", "receipt_number"])
-        .returning(Purchase.id))
+    conn = session.connection()
+    purchase_id = conn.scalar(_insert_purchase(is_postgres(session)), dict(
+        store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
+        total_amount=total, currency=currency, points_earned=result.points, created_at=now))
     if purchase_id is None:
         earlier = session.scalar(
             select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number))
@@ -161,30 +173,31 @@ def book(
             raise Conflict("this receipt number was already booked at this store", field="receipt_number")
         return _booking(session, earlier, member, now)
     if lines:
-        session.execute(insert(PurchaseLine), [
+        conn.execute(insert(PurchaseLine.__table__), [
             {"purchase_id": purchase_id, "sku": i["sku"], "category": categories.get(i["sku"]),
              "quantity": i["quantity"], "unit_price": i["unit_price"]} for i in lines])
+    balance, tier_code = member.balance, member.tier
     if result.points > 0:
-        tx = ledger.earn(
+        credited = ledger.credit_locked(
             session,
             member_id=member.id,
+            account_id=member.account_id,
+            balance=member.balance,
             points=result.points,
             now=now,
             expires_at=rules.add_months(now, program.expiry_months),
             description=f"Purchase at {store.name}",
             reference=f"receipt {receipt_number}",
-            idempotency_key=f"purchase:{purchase_id}",
+            idempotency_key=f"purchase:{purchase_id}",  # from the row just inserted: nothing holds it yet
             breakdown=result.breakdown,
-            locked_account=account,
-            fresh_key=True,  # made from the purchase just inserted: nothing can hold it yet
         )
-        session.execute(update(Purchase).where(Purchase.id == purchase_id).values(transaction_id=tx.id)
-                        .execution_options(synchronize_session=False))
-        tiers.upgrade_on_earn(session, member, now, account=account)
+        conn.execute(_LINK_TRANSACTION, {"p_id": purchase_id, "p_tx": credited.transaction_id})
+        balance = credited.balance
+        tier_code = tiers.lift(session, member.id, member.tier, credited.qualifying_points).code
         if program.daily_cap is not None:
-            daily_caps.add(session, account.id, daily_caps.local_day(now, member.timezone), result.points)
+            daily_caps.add(session, member.account_id, daily_caps.local_day(now, member.timezone), result.points)
     booked = BookedPurchase(id=purchase_id, receipt_number=receipt_number, points_earned=result.points)
-    return Booking(purchase=booked, balance=account.balance, breakdown=result.breakdown, tier=member.tier)
+    return Booking(purchase=booked, balance=balance, breakdown=result.breakdown, tier=tier_code)
 
 
 @dataclass(frozen=True)
@@ -196,33 +209,49 @@ class BookedPurchase:
     points_earned: int
 
 
-def member_with_locked_account(session: Session, member_number: str, *, field: str,
-                               now: dt.datetime) -> tuple[Member, ledger.LedgerAccount]:
+@dataclass(frozen=True)
+class TillMember:
+    """The member at the till, as a purchase needs it: plain values, not an ORM object."""
+
+    id: int
+    tier: str
+    timezone: str
+    account_id: int
+    balance: int  # read under the account's lock
+
+
+def member_with_locked_account(session: Session, member_number: str, *, field: str, now: dt.datetime) -> TillMember:
     """The active member with this number and its points account, locked for the transaction.
 
     Raises ``NotFound`` naming ``field``.
     """
-    row = session.execute(
-        select(Member, ledger.LedgerAccount)
-        .join(ledger.LedgerAccount, (ledger.LedgerAccount.owner_type == "member")
-              & (ledger.LedgerAccount.owner_id == Member.id) & (ledger.LedgerAccount.kind == ledger.AccountKind.POINTS))
-        .where(Member.member_number == member_number)
-        .with_for_update(of=ledger.LedgerAccount)
-    ).first()
+    row = session.connection().execute(_MEMBER_LOCKING_ACCOUNT, {"p_number": member_number}).first()
     if row is None:  # no such member, or (imported, say) one whose account is not made yet
-        member = find_active_by_number(session, member_number, field=field)
-        return member, ledger.member_account(session, member.id, now, lock=True)
-    member, account = row
-    if not member.user.is_active:
+        found = find_active_by_number(session, member_number, field=field)
+        made = ledger.member_account(session, found.id, now, lock=True)
+        return TillMember(found.id, found.tier, found.timezone, made.id, made.balance)
+    member_id, tier, timezone, is_active, account_id, balance = row
+    if not is_active:
         raise NotFound("no active member with this number", field=field)
-    return member, account
+    return TillMember(member_id, tier, timezone, account_id, balance)
 
 
-def _booking(session: Session, purchase: Purchase, member: Member, now: dt.datetime) -> Booking:
+_ACCOUNT = ledger.LedgerAccount.__table__
+_MEMBER_LOCKING_ACCOUNT = (
+    select(Member.id, Member.tier, Member.timezone, User.is_active, _ACCOUNT.c.id, _ACCOUNT.c.balance)
+    .join(User, User.id == Member.user_id)
+    .join(_ACCOUNT, (_ACCOUNT.c.owner_type == "member") & (_ACCOUNT.c.owner_id == Member.id)
+          & (_ACCOUNT.c.kind == ledger.AccountKind.POINTS))
+    .where(Member.member_number == bindparam("p_number"))
+    .with_for_update(of=_ACCOUNT)
+)
+
+
+def _booking(session: Session, purchase: Purchase, member: TillMember, now: dt.datetime) -> Booking:
     tx = session.get(ledger.LedgerTransaction, purchase.transaction_id) if purchase.transaction_id else None
     return Booking(
         purchase=purchase,
-        balance=ledger.member_account(session, member.id, now).balance,
+        balance=member.balance,
         breakdown=(tx.breakdown if tx else None) or [],
         tier=member.tier,
     )

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from infra import changes
 from infra.cache import VersionedCache
+from infra.db import forget_loaded
 from wallet.ledger import LedgerAccount, QualifyingDay, member_account, qualifying_points
 from wallet.members.models import Member, Tier
 
-__all__ = ["Tier", "TierProgress", "all_tiers", "get_tier", "progress", "recalculate_all", "tier_for", "upgrade_on_earn"]
+__all__ = ["Tier", "TierProgress", "all_tiers", "get_tier", "lift", "progress", "recalculate_all", "tier_for", "upgrade_on_earn"]
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,21 @@ def upgrade_on_earn(session: Session, member: Member, now: dt.datetime, *, accou
         session.flush()
         session.expire(member, ["tier_info"])
     return get_tier(session, member.tier)
+
+
+def lift(session: Session, member_id: int, tier_code: str, qualifying: int) -> TierTerms:
+    """``upgrade_on_earn`` for a caller that has the member's tier code and its qualifying points
+    already (the till): no read at all, one UPDATE only when the tier goes up."""
+    tiers = all_tiers(session)
+    earned = tier_for(tiers, qualifying)
+    current = get_tier(session, tier_code)
+    if earned.rank <= current.rank:
+        return current
+    session.connection().execute(update(Member.__table__).where(Member.__table__.c.id == member_id)
+                                 .values(tier=earned.code))
+    forget_loaded(session, Member, member_id)
+    changes.note(session, "member", member_id)
+    return earned
 
 
 def recalculate_all(session: Session, *, now: dt.datetime) -> dict[str, int]:

@@ -127,8 +127,9 @@ class PointLot(Base):
         CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
         Index("ix_point_lots_account_id_earned_at", "account_id", "earned_at", "id"),
         # Only live lots are ever searched (to spend, expire or list what expires soon),
-        # and a long-standing member has far more spent ones: index just the live.
-        Index("ix_point_lots_live_by_account", "account_id", "expires_at",
+        # and a long-standing member has far more spent ones: index just the live. With
+        # ``remaining`` in it, "what expires soon" is read from the index alone.
+        Index("ix_point_lots_live_expiring", "account_id", "expires_at", "remaining",
               postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),
         Index("ix_point_lots_live_by_expiry", "expires_at",
               postgresql_where=text("remaining > 0"), sqlite_where=text("remaining > 0")),

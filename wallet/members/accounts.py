@@ -7,10 +7,11 @@ one login form serves everyone and a look-alike spelling finds the same account.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -201,13 +202,20 @@ def get_active_user(session: Session, user_id: int, role: str | None = None) -> 
     """The user, or None when it does not exist or was deactivated. ``role`` (what the access token
     says) loads in the same statement what that role's requests read: a partner's member, a
     cashier's store; the other is loaded only if asked for."""
-    query = select(User).where(User.id == user_id)
+    user = session.scalar(_user_query(role if role in (Role.PARTNER, Role.CASHIER) else None), {"user_id": user_id})
+    return user if user is not None and user.is_active else None
+
+
+@functools.cache
+def _user_query(role: str | None) -> Any:
+    # Built once per role: every authenticated request runs it, and making the statement (and
+    # its cache key) cost more Python than the query.
+    query = select(User).where(User.id == bindparam("user_id"))
     if role == Role.PARTNER:
         query = query.options(joinedload(User.member))
     elif role == Role.CASHIER:
         query = query.options(joinedload(User.store))
-    user = session.scalar(query)
-    return user if user is not None and user.is_active else None
+    return query
 
 
 def get_member(session: Session, member_id: int) -> Member:
