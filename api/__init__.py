@@ -35,6 +35,7 @@ from infra import cache
 from infra.clock import SESSION_CLOCK
 from infra.db import make_engine, make_sessionmaker
 from infra.resources import Resources
+from passes import identity as pass_identity
 
 API_DOCS = {
     "API_TITLE": "Partner Wallet",
@@ -89,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if clock is not None:
         app.extensions["clock"] = clock
     cache.CHECK_EVERY = settings.cache_check_seconds  # one setting for the process: its caches' freshness
+    pass_identity.check_configured(settings)
     app.extensions["resources"] = Resources(settings, {"push_sender": sender} if sender is not None else None)
     read_factory = None
     if factory is None:

@@ -13,6 +13,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from config.values import ConfigError
+from infra.errors import Unavailable
 from passes.apple import Identity, development_identity, load_identity
 from passes.apple.errors import CertificateError
 
@@ -35,6 +37,27 @@ def identity_from_settings(settings: Any, now: dt.datetime | None = None) -> Ide
                                 now=now)
 
 
+class AppleWalletUnavailable(Unavailable):
+    service = "Apple Wallet"
+    message = "Apple Wallet passes cannot be signed on this server"
+
+
 def apple_identity(resources: Any) -> Identity:
-    """The process's identity, built on first use."""
-    return resources.get("apple_pass_identity", identity_from_settings)
+    """The process's identity, built on first use. Raises ``AppleWalletUnavailable`` (a 503 naming
+    what is wrong) when the APPLE_PASS_* files cannot be used: a certificate that expired while
+    the server ran is the operator's to renew, not a server error."""
+    try:
+        return resources.get("apple_pass_identity", identity_from_settings)
+    except CertificateError as exc:
+        raise AppleWalletUnavailable(f"Apple Wallet passes cannot be signed on this server: {exc.message}") from exc
+
+
+def check_configured(settings: Any) -> None:
+    """At start: refuse to serve with APPLE_PASS_* files that cannot sign a pass (``ConfigError``
+    naming the problem), rather than answer every pass request with an error later."""
+    if not (settings.apple_pass_certificate or settings.apple_pass_key):
+        return
+    try:
+        identity_from_settings(settings)
+    except CertificateError as exc:
+        raise ConfigError(f"APPLE_PASS_*: {exc.message}") from exc
