@@ -61,6 +61,15 @@ LIMITED_ENDPOINTS = {
 }
 
 
+def is_limited(endpoint: str, method: str) -> bool:
+    """Whether a limit applies to this endpoint's ``method`` (the API document declares its 429)."""
+    for _setting, _key, *rest in LIMITED_ENDPOINTS.get(endpoint, ()):
+        methods = rest[0] if rest else None
+        if methods is None or method.upper() in methods:
+            return True
+    return False
+
+
 def init_app(app: Flask) -> Limiter:
     """Attach a limiter to ``app`` and limit the endpoints above; call after the blueprints are registered."""
     settings = app.config["SETTINGS"]

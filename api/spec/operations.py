@@ -2,7 +2,7 @@
 
 It runs for each operation flask-smorest documents and reads the view behind it (the werkzeug
 rule's endpoint, its view class and method function) for the marks the decorators left
-(``api.spec.marks``), the rate limits (``api.limits.LIMITED_ENDPOINTS``) and the class attributes
+(``api.spec.marks``), the rate limits (``api.limits``) and the class attributes
 the guards read (``accepts_multipart``). From those it writes, the same way for every endpoint:
 
 - ``operationId`` from ``operation_ids.OPERATION_IDS``;
@@ -26,7 +26,7 @@ from flask import Flask
 from werkzeug.routing import Rule
 
 from api.guards import BODY_METHODS
-from api.limits import LIMITED_ENDPOINTS
+from api.limits import is_limited
 from api.spec import marks, responses
 from api.spec.operation_ids import OPERATION_IDS
 from wallet.members.models import Role
@@ -63,7 +63,7 @@ class ContractPlugin(BasePlugin):
         if operation_id:
             operation["operationId"] = operation_id
         value_moving = bool(getattr(function, marks.VALUE_MOVING, False))
-        limited = _limited(rule.endpoint, method)
+        limited = is_limited(rule.endpoint, method)
         if value_moving:
             operation.setdefault("parameters", []).append(responses.IDEMPOTENCY_KEY)
 
@@ -102,13 +102,6 @@ class ContractPlugin(BasePlugin):
         for code in errors:
             answered[code] = responses.ERRORS[code][0]
         operation["responses"] = dict(sorted(answered.items(), key=lambda item: (item[0] == "default", item[0])))
-
-
-def _limited(endpoint: str, method: str) -> bool:
-    for _setting, _key, *methods in LIMITED_ENDPOINTS.get(endpoint, ()):
-        if not methods or method.upper() in methods[0]:
-            return True
-    return False
 
 
 def _reads_input(operation: dict[str, Any]) -> bool:
