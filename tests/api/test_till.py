@@ -83,9 +83,9 @@ def test_a_purchase_earns_points_with_a_breakdown_and_shows_in_the_history(clien
     assert history["items"][0]["breakdown"][0]["rule"] == "base"
 
 
-def test_a_purchase_is_six_statements_on_postgresql_and_lifts_the_tier_on_the_way(client, people, till, connection):
+def test_a_purchase_is_five_statements_on_postgresql_and_lifts_the_tier_on_the_way(client, people, till, connection):
     """The till's budget (issue #17: at most 12): the cashier, the member with its account locked,
-    the receipt, the whole ledger credit in one statement, the receipt's link to it, the pass
+    the receipt, the whole ledger credit with the receipt's link to it in one statement, the pass
     update's enqueue; and one more only when the tier goes up."""
     from tests.passes.test_tracking import statements_of
 
@@ -101,7 +101,7 @@ def test_a_purchase_is_six_statements_on_postgresql_and_lifts_the_tier_on_the_wa
     plain, lifting = counted("20.00"), counted("2000.00")  # 2,030 qualifying points: Silver
     assert [(r.json["balance"], r.json["tier"]) for r in responses] == [(30, "blue"), (2030, "silver")]
     postgres = connection.dialect.name == "postgresql"
-    assert len(plain) == (6 if postgres else 12), plain
+    assert len(plain) == (5 if postgres else 12), plain
     assert len(lifting) == len(plain) + 1 and "UPDATE members SET tier" in " ".join(lifting)
     me = client.get("/api/v1/me/wallet", headers=partner["headers"]).json
     assert (me["balance"], me["tier"]["code"], me["tier"]["qualifying_points"]) == (2030, "silver", 2030)

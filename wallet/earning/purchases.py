@@ -55,14 +55,12 @@ class Purchase(Base):
 
 
 _PURCHASES = Purchase.__table__
-# The till's statements, built once (making them per purchase cost more Python than running them).
-_LINK_TRANSACTION = (update(_PURCHASES).where(_PURCHASES.c.id == bindparam("p_id"))
-                     .values(transaction_id=bindparam("p_tx")))
 
 
 @functools.cache
 def _insert_purchase(postgres: bool) -> Any:
-    """The receipt's row, only if this store has not booked its number; returns its id (or nothing)."""
+    """The receipt's row, only if this store has not booked its number; returns its id (or nothing).
+    Built once: making it per purchase cost more Python than running it."""
     statement = (postgresql.insert if postgres else sqlite.insert)(_PURCHASES)
     return statement.on_conflict_do_nothing(index_elements=["store_id", "receipt_number"]).returning(_PURCHASES.c.id)
 
@@ -190,8 +188,8 @@ def book(
             reference=f"receipt {receipt_number}",
             idempotency_key=f"purchase:{purchase_id}",  # from the row just inserted: nothing holds it yet
             breakdown=result.breakdown,
+            link=(_PURCHASES, purchase_id),  # its transaction_id, in the same statement
         )
-        conn.execute(_LINK_TRANSACTION, {"p_id": purchase_id, "p_tx": credited.transaction_id})
         balance = credited.balance
         tier_code = tiers.lift(session, member.id, member.tier, credited.qualifying_points).code
         if program.daily_cap is not None:

@@ -7,7 +7,7 @@ goes"), and every round trip under the lock is time the next purchase of that me
 So this one posting is written as Core statements: on PostgreSQL the transaction, its two
 entries, its lot, the day's qualifying points and the account's cached figures are one
 statement of data-modifying CTEs, one round trip; on SQLite (one writer at a time, no
-network) the same rows are written by seven statements.
+network) the same rows are written by seven statements (eight with a ``link``).
 
 The rows are exactly those of ``posting.earn`` with ``fresh_key``, and the database's guards
 check them the same way (running balance per entry, cached balance and zero sum at COMMIT).
@@ -20,7 +20,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, true, update
+from sqlalchemy import Table, bindparam, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -54,12 +54,15 @@ def credit_locked(
     reference: str | None = None,
     breakdown: list[dict[str, Any]] | None = None,
     type: TxType = TxType.EARN,
+    link: tuple[Table, int] | None = None,
 ) -> Credited:
     """Credit ``points`` (> 0, qualifying) to the member's account in a new lot.
 
     The caller holds the account's lock in this transaction and read ``balance`` under it, and
     ``idempotency_key`` is made from a row it has just inserted (no earlier posting can hold it,
     so none is looked for), as ``posting.earn``'s ``locked_account`` and ``fresh_key`` say.
+    ``link``: that row (its table, its id), whose ``transaction_id`` is set to the new
+    transaction in the same statement (the till's purchase).
     """
     if points <= 0 or type not in QUALIFYING:
         raise ValueError("credit_locked takes a positive number of qualifying points")
@@ -67,13 +70,14 @@ def credit_locked(
         p_type=str(type), p_account=account_id, p_counter=program_account_id(session, AccountKind.ISSUANCE, now),
         p_description=description, p_reference=reference, p_key=idempotency_key, p_breakdown=breakdown,
         p_now=now, p_points=points, p_taken=-points, p_balance_after=balance + points, p_day=now.date(),
-        p_since=now.date() - dt.timedelta(days=364), p_expires_at=expires_at,
+        p_since=now.date() - dt.timedelta(days=364), p_expires_at=expires_at, p_link=link[1] if link else None,
     )
+    linked = link[0] if link else None
     conn = session.connection()
     if is_postgres(session):
-        transaction_id, new_balance, qualifying = conn.execute(_postgres_statement(), params).one()
+        transaction_id, new_balance, qualifying = conn.execute(_postgres_statement(linked), params).one()
     else:
-        before, new_tx, *rows, moved = _sqlite_statements()
+        before, new_tx, *rows, moved = _sqlite_statements(linked)
         qualifying = conn.execute(before, params).scalar_one() + points
         transaction_id = conn.execute(new_tx, params).scalar_one()
         for statement in rows:
@@ -89,7 +93,7 @@ def credit_locked(
 # The statements are built once, with bound parameters (``p_*``, never a column's name): on the
 # till's path, making a statement and its cache key cost more Python than running it.
 
-def _parts(dialect_insert: Any) -> tuple[Any, Any, Any, Any]:
+def _parts(dialect_insert: Any, linked: Table | None) -> tuple[Any, Any, Any, Any]:
     """The qualifying points before, the transaction's INSERT, the rest given the transaction's
     id (a value, or the CTE's column), the account's UPDATE returning its balance."""
     p = bindparam
@@ -112,7 +116,7 @@ def _parts(dialect_insert: Any) -> tuple[Any, Any, Any, Any]:
                                 remaining=p("p_points"), earned_at=p("p_now"), expires_at=p("p_expires_at")),
             day.on_conflict_do_update(index_elements=["account_id", "day"],
                                       set_={"points": _DAY.c.points + day.excluded.points}),
-        ]
+        ] + ([update(linked).where(linked.c.id == p("p_link")).values(transaction_id=tx_id)] if linked is not None else [])
 
     moved = (update(_ACCOUNT).where(_ACCOUNT.c.id == p("p_account"))
              .values(balance=_ACCOUNT.c.balance + p("p_points"),
@@ -122,10 +126,10 @@ def _parts(dialect_insert: Any) -> tuple[Any, Any, Any, Any]:
 
 
 @functools.cache
-def _postgres_statement() -> Any:
+def _postgres_statement(linked: Table | None) -> Any:
     """One statement. One snapshot for all of it: the qualifying points are read as they were
     before its upsert, hence "+ points" (on SQLite they are read first)."""
-    qualifying_before, new_tx, rows, moved = _parts(postgresql.insert)
+    qualifying_before, new_tx, rows, moved = _parts(postgresql.insert, linked)
     tx = new_tx.returning(_TX.c.id).cte("tx")
     writes = [statement.cte(f"w{i}") for i, statement in enumerate(rows(select(tx.c.id).scalar_subquery()))]
     account = moved.cte("account")
@@ -135,6 +139,6 @@ def _postgres_statement() -> Any:
 
 
 @functools.cache
-def _sqlite_statements() -> list[Any]:
-    qualifying_before, new_tx, rows, moved = _parts(sqlite.insert)
+def _sqlite_statements(linked: Table | None) -> list[Any]:
+    qualifying_before, new_tx, rows, moved = _parts(sqlite.insert, linked)
     return [select(qualifying_before), new_tx.returning(_TX.c.id), *rows(bindparam("p_tx")), moved]
