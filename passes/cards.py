@@ -86,7 +86,7 @@ class VoucherFacts:
 
 
 def member_facts(session: Session, member: Member, now: dt.datetime) -> MemberFacts:
-    """What the member's card shows now: two statements (``wallet.overview.wallet_of``)."""
+    """What the member's card shows now: one statement (``wallet.overview.wallet_of``)."""
     wallet = overview.wallet_of(session, member, now)
     return MemberFacts(member_id=member.id, member_number=member.member_number, name=member.name,
                        balance=wallet.balance, tier_name=member.tier_name,

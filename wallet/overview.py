@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
+from infra.db import UTCDateTime
 from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member
@@ -50,25 +51,29 @@ class WalletOverview:
 
 def wallet_of(session: Session, member: Member, now: dt.datetime, *,
               expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview:
-    """Two statements, whatever the member's history: the account's figures with the rolling
-    year's qualifying points, what reviews would give and the active vouchers, in one row; then
-    what expires soon."""
-    row = session.execute(_figures_query(), {"member_id": member.id, "now": now,
-                                             "since": now.date() - dt.timedelta(days=364)}).first()
-    if row is None:  # an account not made yet (imported members): made now, empty
-        made = ledger.member_account(session, member.id, now)
-        row = (made.id, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)))
-    account_id, balance, lifetime, qualifying_points, pending_points, active_vouchers = row
+    """One statement, whatever the member's history: the account's figures with the rolling
+    year's qualifying points, what reviews would give and the active vouchers in its first row,
+    then one row per day of what expires soon."""
+    rows = session.execute(_wallet_query(), {
+        "member_id": member.id, "now": now, "since": now.date() - dt.timedelta(days=364),
+        "until": now + expiring_within}).all()
+    if not rows:  # an account not made yet (imported members): made now, empty
+        ledger.member_account(session, member.id, now)
+        figures: Any = (_FIGURES, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)), None)
+        days: list[Any] = []
+    else:
+        figures, days = rows[0], rows[1:]
+    _, balance, lifetime, qualifying_points, pending_points, active_vouchers, _ = figures
     ladder = tiers.all_tiers(session)
     current = tiers.get_tier(session, member.tier)
     higher = [t for t in ladder if t.rank > current.rank]
     next_tier = higher[0] if higher else None
     return WalletOverview(
-        balance=balance,
+        balance=int(balance),  # the UNION's column is numeric on PostgreSQL (it also holds sums)
         pending=int(pending_points),
-        lifetime_earned=lifetime,
+        lifetime_earned=int(lifetime),
         currency_value=None,
-        expiring=[Expiring(p, e) for p, e in ledger.expiring_for(session, account_id, now, expiring_within)],
+        expiring=[Expiring(int(day.points), day.expires_at) for day in days],
         tier=TierStatus(
             code=current.code,
             name=current.name,
@@ -81,21 +86,32 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
     )
 
 
+_FIGURES, _EXPIRING = 0, 1  # the ``part`` of a row of the wallet's statement
+EXPIRING_DAYS = 31
+
+
 @functools.cache
-def _figures_query() -> Select[Any]:
-    """The account's row with the rolling year's qualifying points, what reviews would give and
-    the active vouchers. Built once (bound parameters): making it per request cost a wallet read
-    more Python than running it."""
+def _wallet_query() -> Any:
+    """The wallet's figures and what expires soon as one UNION ALL, built once (bound parameters
+    ``member_id``, ``now``, ``since``, ``until``): a row ``(part 0, balance, lifetime,
+    qualifying, pending, active vouchers, NULL)``, then ``(part 1, points, NULL..., first expiry)``
+    per day. One statement instead of two: on a wallet read each statement cost about as much
+    as everything else the read does in the worker (bench/README.md)."""
     account, day = ledger.LedgerAccount, ledger.QualifyingDay
     member_id = bindparam("member_id")
+    is_members = (account.owner_type == "member", account.owner_id == member_id,
+                  account.kind == ledger.AccountKind.POINTS)
     qualifying = (select(func.coalesce(func.sum(day.points), 0))
                   .where(day.account_id == account.id, day.day >= bindparam("since")).scalar_subquery())
     pending = (select(func.coalesce(func.sum(Receipt.points_pending), 0))
                .where(Receipt.member_id == member_id, Receipt.status == "review").scalar_subquery())
     active = vouchers.active_count_query(member_id, bindparam("now")).scalar_subquery()
-    return (select(account.id, account.balance, account.lifetime_earned, qualifying, pending, active)
-            .where(account.owner_type == "member", account.owner_id == member_id,
-                   account.kind == ledger.AccountKind.POINTS))
+    figures = select(literal(_FIGURES).label("part"), account.balance.label("points"), account.lifetime_earned,
+                     qualifying, pending, active, cast(null(), UTCDateTime()).label("expires_at")).where(*is_members)
+    days = ledger.expiring_days(select(account.id).where(*is_members).scalar_subquery(), EXPIRING_DAYS).subquery()
+    expiring = select(literal(_EXPIRING), days.c.points, null(), null(), null(), null(), days.c.first)
+    both = union_all(figures, expiring).subquery()
+    return select(both).order_by(both.c.part, both.c.expires_at)
 
 
 def history(session: Session, member: Member, now: dt.datetime, *, before_id: int | None,

@@ -30,6 +30,37 @@ def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, peop
                               "next_tier": "Silver", "points_to_next": 500}
 
 
+def test_the_wallet_is_one_statement_after_the_sign_in_and_lists_each_days_expiry_soonest_first(
+        client, people, till, clock, connection):
+    from tests.passes.test_tracking import statements_of
+
+    # given: three purchases on two days, 700 and 701 days ago (lots live 24 months), one today
+    partner = people.partner()
+    for points in ("100.00", "40.00"):
+        assert till.buy(partner, points).status_code == 201
+    clock.advance(days=1)
+    till.headers = people.login(till.cashier["email"])
+    assert till.buy(partner, "20.00").status_code == 201
+    clock.advance(days=700)
+    till.headers = people.login(till.cashier["email"])
+    assert till.buy(partner, "7.00").status_code == 201
+    headers = people.login(partner["email"])
+
+    # when
+    answers = []
+    seen = statements_of(connection, lambda: answers.append(client.get("/api/v1/me/wallet", headers=headers)))
+
+    # then: the signed-in user, then the wallet
+    counted = [s for s in seen if not s.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))
+               and "cache_versions" not in s]
+    assert len(counted) == 2, counted
+    wallet = answers[-1].json
+    assert (wallet["balance"], wallet["lifetime_earned"]) == (167, 167)
+    assert [e["points"] for e in wallet["expiring"]] == [140, 20]
+    assert wallet["expiring"][0]["expires_at"] < wallet["expiring"][1]["expires_at"]
+    assert wallet["tier"]["qualifying_points"] == 7
+
+
 def test_a_purchase_that_crosses_a_threshold_lifts_the_tier_and_the_next_earns_more(client, people, till):
     partner = people.partner()
     assert till.buy(partner, "2000.00").json["tier"] == "silver"

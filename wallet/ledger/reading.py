@@ -53,10 +53,16 @@ def expiring_for(session: Session, account_id: int, now: dt.datetime, within: dt
 def _expiring_query(limit: int) -> Select[Any]:
     # Built once: on a wallet read, making the statement and its cache key cost more Python
     # than running it (bench/README.md).
+    return expiring_days(bindparam("account_id"), limit)
+
+
+def expiring_days(account_id: Any, limit: int) -> Select[Any]:
+    """The SELECT of ``expiring_for``, for the account ``account_id`` (a value or an expression;
+    the wallet's one statement passes a subquery), with bound parameters ``now`` and ``until``."""
     return (
-        select(func.sum(PointLot.remaining), func.min(PointLot.expires_at))
+        select(func.sum(PointLot.remaining).label("points"), func.min(PointLot.expires_at).label("first"))
         .where(
-            PointLot.account_id == bindparam("account_id"),
+            PointLot.account_id == account_id,
             LIVE,
             PointLot.expires_at > bindparam("now"),
             PointLot.expires_at <= bindparam("until"),
