@@ -12,9 +12,10 @@ from typing import Any, Iterator
 import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tests.notifications.fcm_h2_server import FcmH2Server, ThrowawayCa
+from tests.passes.google.wallet_server import WalletServer
 
 APNS_KEY_ID = "KEY1234567"
 APNS_TEAM = "ABCDE12345"
@@ -97,3 +98,33 @@ def apns_settings(settings: Any, apns: tuple[ApnsServer, FcmH2Server], apns_key:
 def unzip(pkpass: bytes) -> dict[str, bytes]:
     with zipfile.ZipFile(io.BytesIO(pkpass)) as archive:
         return {name: archive.read(name) for name in archive.namelist()}
+
+
+# --- Google Wallet: the local Google stand-in and a service account pointed at it ---------------
+
+ISSUER = "3388000000012345678"
+
+
+@pytest.fixture
+def google() -> Iterator[WalletServer]:
+    """The local OAuth token endpoint and Wallet API."""
+    server = WalletServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _account() -> tuple[dict[str, Any], rsa.RSAPrivateKey]:
+    return WalletServer.service_account("http://127.0.0.1:9/token")  # token_uri replaced per test
+
+
+@pytest.fixture
+def account(_account: tuple[dict[str, Any], rsa.RSAPrivateKey], google: WalletServer) -> dict[str, Any]:
+    """A service-account JSON whose token_uri is the local token endpoint (one RSA key per run)."""
+    return {**_account[0], "token_uri": f"{google.url}/token"}
+
+
+@pytest.fixture
+def account_key(_account: tuple[dict[str, Any], rsa.RSAPrivateKey]) -> rsa.RSAPrivateKey:
+    """The service account's private key."""
+    return _account[1]

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from typing import Any
 
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.conftest import build_app, work
+from tests.passes.conftest import ISSUER
 from tests.passes.google.wallet_server import WalletServer
 
-ISSUER = "3388000000012345678"
-
-
 @pytest.fixture
-def google() -> Iterator[WalletServer]:
-    server = WalletServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
-def _account() -> tuple[dict[str, Any], rsa.RSAPrivateKey]:
-    return WalletServer.service_account("http://127.0.0.1:9/token")
-
-
-@pytest.fixture
-def google_settings(settings: Any, google: WalletServer, _account: Any) -> Any:
-    account = {**_account[0], "token_uri": f"{google.url}/token"}
+def google_settings(settings: Any, account: dict[str, Any], google: WalletServer) -> Any:
     return settings.with_overrides(google_wallet_issuer_id=ISSUER, google_wallet_credentials=json.dumps(account),
                                    google_wallet_endpoint=google.url,
                                    google_wallet_logo_url="https://wallet.example.com/logo.png",
@@ -46,12 +31,13 @@ def claims_of(save_url: str, key: rsa.RSAPrivateKey) -> dict[str, Any]:
     return jwt.decode(token, key.public_key(), algorithms=["RS256"], audience="google")
 
 
-def test_the_save_link_verifies_with_the_public_key_and_carries_the_members_object(client, people, _account):
+def test_the_save_link_verifies_with_the_public_key_and_carries_the_members_object(client, people, account,
+                                                                                     account_key):
     partner = people.partner(name="Layla Haddad")
     response = client.get("/api/v1/me/passes/google", headers=partner["headers"])
     assert response.status_code == 200, response.json
-    claims = claims_of(response.json["save_url"], _account[1])
-    assert claims["iss"] == _account[0]["client_email"] and claims["typ"] == "savetowallet"
+    claims = claims_of(response.json["save_url"], account_key)
+    assert claims["iss"] == account["client_email"] and claims["typ"] == "savetowallet"
     assert claims["origins"] == ["https://app.example.com"]
     (obj,) = claims["payload"]["loyaltyObjects"]
     assert obj["id"] == f"{ISSUER}.m{partner['member']['id']}"
@@ -70,11 +56,11 @@ def test_without_google_wallet_settings_the_link_is_503_not_configured(connectio
     assert "not configured" in response.json["message"]
 
 
-def test_a_saved_object_is_patched_with_the_new_balance(client, people, till, google, clock, app, _account):
+def test_a_saved_object_is_patched_with_the_new_balance(client, people, till, google, clock, app, account_key):
     # given: the member saved the link (Google made the object from it)
     partner = people.partner()
     link = client.get("/api/v1/me/passes/google", headers=partner["headers"]).json["save_url"]
-    (obj,) = claims_of(link, _account[1])["payload"]["loyaltyObjects"]
+    (obj,) = claims_of(link, account_key)["payload"]["loyaltyObjects"]
     google.stored.setdefault("loyaltyObject", {})[obj["id"]] = obj
     # when: the member earns, and the minute's update job runs
     assert till.buy(partner, "250.00").status_code == 201
@@ -101,14 +87,14 @@ def test_an_object_never_saved_is_not_an_error(client, people, till, google, clo
     assert [r["method"] for r in google.api_requests()] == ["PATCH"]  # 404: the member never saved it
 
 
-def test_a_voucher_used_at_the_till_is_patched_completed(kit, client, google, clock, app, _account):
+def test_a_voucher_used_at_the_till_is_patched_completed(kit, client, google, clock, app, account_key):
     reward, _ = kit.voucher_reward(codes=2)
     partner = kit.partner(points=10_000)
     voucher_id = kit.redeem(partner, reward["id"]).json["vouchers"][0]["id"]
     voucher = client.get(f"/api/v1/me/vouchers/{voucher_id}", headers=partner["headers"]).json
     link = client.get(f"/api/v1/me/vouchers/{voucher_id}/passes/google", headers=partner["headers"])
     assert link.status_code == 200, link.json
-    (obj,) = claims_of(link.json["save_url"], _account[1])["payload"]["offerObjects"]
+    (obj,) = claims_of(link.json["save_url"], account_key)["payload"]["offerObjects"]
     assert obj["barcode"]["value"] == voucher["code"] and obj["state"] == "ACTIVE"
     google.stored.setdefault("offerObject", {})[obj["id"]] = obj
     assert kit.take(code=voucher["code"]).status_code == 200

@@ -1,45 +1,18 @@
-"""Fixtures for the Google Wallet tests: the local Google stand-in and a service account pointed at it."""
+"""Fixtures for the Google Wallet tests (the local Google stand-in and the service account: tests/passes/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from passes import member_card
 from passes.google import loyalty_object
-from tests.passes.google.wallet_server import WalletServer
+from tests.passes.conftest import ISSUER  # the stand-in and the service account are fixtures there
 
-ISSUER = "3388000000012345678"
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone.utc)
 CARD_KEYS = [("k1", b"member-card-test-key-0123456789ab")]
-
-
-@pytest.fixture
-def google() -> Iterator[WalletServer]:
-    """The local OAuth token endpoint and Wallet API."""
-    server = WalletServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def _account() -> tuple[dict[str, Any], rsa.RSAPrivateKey]:
-    return WalletServer.service_account("http://127.0.0.1:9/token")  # token_uri replaced per test
-
-
-@pytest.fixture
-def account(_account: tuple[dict[str, Any], rsa.RSAPrivateKey], google: WalletServer) -> dict[str, Any]:
-    """A service-account JSON whose token_uri is the local token endpoint (one RSA key per run)."""
-    return {**_account[0], "token_uri": f"{google.url}/token"}
-
-
-@pytest.fixture
-def account_key(_account: tuple[dict[str, Any], rsa.RSAPrivateKey]) -> rsa.RSAPrivateKey:
-    """The service account's private key."""
-    return _account[1]
 
 
 @pytest.fixture
