@@ -61,13 +61,15 @@ LIMITED_ENDPOINTS = {
 }
 
 
+def _rules(endpoint: str) -> list[tuple[str, Any, list[str] | None, Any]]:
+    """The endpoint's rules, each as (setting, key function, methods or None for all, what counts)."""
+    return [(setting, key_func, *(list(rest) + [None, None])[:2])
+            for setting, key_func, *rest in LIMITED_ENDPOINTS.get(endpoint, ())]
+
+
 def is_limited(endpoint: str, method: str) -> bool:
     """Whether a limit applies to this endpoint's ``method`` (the API document declares its 429)."""
-    for _setting, _key, *rest in LIMITED_ENDPOINTS.get(endpoint, ()):
-        methods = rest[0] if rest else None
-        if methods is None or method.upper() in methods:
-            return True
-    return False
+    return any(methods is None or method.upper() in methods for _, _, methods, _ in _rules(endpoint))
 
 
 def init_app(app: Flask) -> Limiter:
@@ -80,10 +82,9 @@ def init_app(app: Flask) -> Limiter:
         key_prefix=app.config.get("RATELIMIT_KEY_PREFIX", "pw-limits"),
         headers_enabled=True,
     )
-    for endpoint, rules in LIMITED_ENDPOINTS.items():
+    for endpoint in LIMITED_ENDPOINTS:
         view = app.view_functions[endpoint]
-        for setting, key_func, *rest in rules:
-            methods, counted = (rest + [None, None])[:2]
+        for setting, key_func, methods, counted in _rules(endpoint):
             view = limiter.limit(getattr(settings, setting), key_func=key_func, methods=methods,
                                  deduct_when=counted)(view)
         app.view_functions[endpoint] = view

@@ -153,9 +153,12 @@ def is_postgres(session: Session) -> bool:
 
 def insert_ignoring(session: Session, model: Any) -> Any:
     """An INSERT that can say ON CONFLICT DO NOTHING, in the session's dialect."""
-    if is_postgres(session):
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    return insert_for(is_postgres(session))(model)
+
+
+def insert_for(postgres: bool) -> Any:
+    """``insert_ignoring``'s constructor for a dialect, for statements built once per dialect."""
+    return postgresql.insert if postgres else sqlite.insert
 
 
 def among(session: Session, column: Any, ids: list[int]) -> Any:
@@ -166,9 +169,10 @@ def among(session: Session, column: Any, ids: list[int]) -> Any:
     return column.in_(ids)
 
 
-def forget_loaded(session: Session, model: Any, row_id: int) -> None:
-    """After a Core UPDATE of a row: an object of it this session loaded earlier would show the
-    old values, so it is expired (read again when next used)."""
+def forget_loaded(session: Session, model: Any, row_id: int, attributes: list[str]) -> None:
+    """After a Core UPDATE of ``attributes`` of a row: an object of it this session loaded earlier
+    would show their old values, so they are expired (read again when next used); its other
+    attributes, changed or not, are left as they are."""
     loaded = session.identity_map.get(identity_key(model, row_id))
     if loaded is not None:
-        session.expire(loaded)
+        session.expire(loaded, attributes)

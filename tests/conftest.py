@@ -23,7 +23,7 @@ import pytest
 from alembic import command
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -200,6 +200,24 @@ def build_app(connection: Connection, settings: Settings, clock: Clock, **extra:
 def app(connection: Connection, settings: Settings, clock: Clock) -> Flask:
     """The application, on the test's connection and clock."""
     return build_app(connection, settings, clock)
+
+
+def statements_of(connection: Connection, action: Any) -> list[str]:
+    """The SQL statements ``action`` sends on the test's connection, without the fixture's
+    savepoints and the cache checks tests force on every request (``cache_check_seconds=0``):
+    what the request itself costs."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")) and "cache_versions" not in statement:
+            seen.append(statement)
+
+    event.listen(connection, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(connection, "before_cursor_execute", record)
+    return seen
 
 
 def work(app: Flask, **kwargs: Any) -> int:

@@ -87,7 +87,6 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
 
 
 _FIGURES, _EXPIRING = 0, 1  # the ``part`` of a row of the wallet's statement
-EXPIRING_DAYS = 31
 
 
 @functools.cache
@@ -108,7 +107,7 @@ def _wallet_query() -> Any:
     active = vouchers.active_count_query(member_id, bindparam("now")).scalar_subquery()
     figures = select(literal(_FIGURES).label("part"), account.balance.label("points"), account.lifetime_earned,
                      qualifying, pending, active, cast(null(), UTCDateTime()).label("expires_at")).where(*is_members)
-    days = ledger.expiring_days(select(account.id).where(*is_members).scalar_subquery(), EXPIRING_DAYS).subquery()
+    days = ledger.expiring_days(select(account.id).where(*is_members).scalar_subquery(), ledger.EXPIRING_DAYS).subquery()
     expiring = select(literal(_EXPIRING), days.c.points, null(), null(), null(), null(), days.c.first)
     both = union_all(figures, expiring).subquery()
     return select(both).order_by(both.c.part, both.c.expires_at)

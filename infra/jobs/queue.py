@@ -19,10 +19,9 @@ import logging
 from typing import Any, Callable, Protocol
 
 from sqlalchemy import event, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from infra.db import is_postgres
+from infra.db import insert_for, is_postgres
 from infra.jobs.models import Job
 from infra.jobs.registry import DEFAULT_ATTEMPTS, handler
 
@@ -64,8 +63,7 @@ def _insert_once(postgres: bool) -> Any:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once: every purchase
     queues its pass update through it, and building it per call cost more than running it."""
     table = Job.__table__
-    insert = postgresql.insert(table) if postgres else sqlite.insert(table)
-    return insert.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return insert_for(postgres)(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
 
 
 def queued_ids(session: Session, name: str) -> list[int]:

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from infra.jobs import Job
-
-
-def statements_of(connection: Any, action: Any) -> list[str]:
-    seen: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(connection, "before_cursor_execute", record)
-    try:
-        action()
-    finally:
-        event.remove(connection, "before_cursor_execute", record)
-    return seen
+from tests.conftest import statements_of
 
 
 def test_a_purchase_pays_one_statement_for_its_pass_update(client, people, till, connection):
@@ -29,11 +14,8 @@ def test_a_purchase_pays_one_statement_for_its_pass_update(client, people, till,
     statements = statements_of(connection, lambda: till.buy(partner, "10.00"))
     passes = [s for s in statements if "jobs" in s and s.lstrip().upper().startswith("INSERT")]
     assert len(passes) == 1 and "ON CONFLICT" in passes[0].upper()
-    # The fixture's savepoints and the cache checks tests force on every request (cache_check_seconds=0)
-    # aside: the 12 statements of a purchase before passes, plus this one enqueue.
-    counted = [s for s in statements if not s.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO"))
-               and "cache_versions" not in s]
-    assert len(counted) <= 13, counted
+    # the 12 statements of a purchase before passes, plus this one enqueue
+    assert len(statements) <= 13, statements
 
 
 def test_a_purchase_queues_one_update_per_member_per_minute(client, people, till, session, clock):

@@ -22,10 +22,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from infra.db import Base, is_postgres
+from infra.db import Base, insert_for, is_postgres
 from wallet import ledger
 from wallet.earning import daily_caps, rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
@@ -61,8 +60,7 @@ _PURCHASES = Purchase.__table__
 def _insert_purchase(postgres: bool) -> Any:
     """The receipt's row, only if this store has not booked its number; returns its id (or nothing).
     Built once: making it per purchase cost more Python than running it."""
-    statement = (postgresql.insert if postgres else sqlite.insert)(_PURCHASES)
-    return statement.on_conflict_do_nothing(index_elements=["store_id", "receipt_number"]).returning(_PURCHASES.c.id)
+    return insert_for(postgres)(_PURCHASES).on_conflict_do_nothing(index_elements=["store_id", "receipt_number"]).returning(_PURCHASES.c.id)
 
 
 class PurchaseLine(Base):
@@ -169,7 +167,7 @@ def book(
         assert earlier is not None
         if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
             raise Conflict("this receipt number was already booked at this store", field="receipt_number")
-        return _booking(session, earlier, member, now)
+        return _booking(session, earlier, member)
     if lines:
         conn.execute(insert(PurchaseLine.__table__), [
             {"purchase_id": purchase_id, "sku": i["sku"], "category": categories.get(i["sku"]),
@@ -245,7 +243,7 @@ _MEMBER_LOCKING_ACCOUNT = (
 )
 
 
-def _booking(session: Session, purchase: Purchase, member: TillMember, now: dt.datetime) -> Booking:
+def _booking(session: Session, purchase: Purchase, member: TillMember) -> Booking:
     tx = session.get(ledger.LedgerTransaction, purchase.transaction_id) if purchase.transaction_id else None
     return Booking(
         purchase=purchase,

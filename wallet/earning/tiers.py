@@ -102,7 +102,7 @@ def lift(session: Session, member_id: int, tier_code: str, qualifying: int) -> T
         return current
     session.connection().execute(update(Member.__table__).where(Member.__table__.c.id == member_id)
                                  .values(tier=earned.code))
-    forget_loaded(session, Member, member_id)
+    forget_loaded(session, Member, member_id, ["tier", "tier_info"])
     changes.note(session, "member", member_id)
     return earned
 

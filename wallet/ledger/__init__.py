@@ -42,10 +42,10 @@ from wallet.ledger.models import (
     TxType,
 )
 from wallet.ledger.posting import Posting, adjust, earn, expire_due, reverse, spend
-from wallet.ledger.reading import earned_since, expiring, expiring_days, expiring_for, history, qualifying_points
+from wallet.ledger.reading import EXPIRING_DAYS, earned_since, expiring, expiring_days, expiring_for, history, qualifying_points
 
 __all__ = [
-    "Credited", "credit_locked", "LIVE", "PROGRAM_OWNER", "QUALIFYING", "AccountKind", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
+    "Credited", "credit_locked", "EXPIRING_DAYS", "LIVE", "PROGRAM_OWNER", "QUALIFYING", "AccountKind", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
     "LotMovement", "PointLot", "QualifyingDay", "TxType", "Posting", "member_account", "program_account", "program_account_id",
     "adjust", "earn", "expire_due", "reverse", "spend", "earned_since", "expiring", "expiring_days", "expiring_for", "history", "qualifying_points",
 ]

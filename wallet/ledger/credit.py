@@ -21,11 +21,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Table, bindparam, func, insert, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from infra import changes
-from infra.db import forget_loaded, is_postgres
+from infra.db import forget_loaded, insert_for, is_postgres
 from wallet.ledger.accounts import program_account_id
 from wallet.ledger.models import QUALIFYING, AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, PointLot, QualifyingDay, TxType
 
@@ -85,7 +84,7 @@ def credit_locked(
         new_balance = conn.execute(moved, params).scalar_one()
     if new_balance != balance + points:  # the lock was not held: the guards would refuse it at COMMIT
         raise RuntimeError(f"account {account_id} moved under a lock the caller said it held")
-    forget_loaded(session, LedgerAccount, account_id)
+    forget_loaded(session, LedgerAccount, account_id, ["balance", "lifetime_earned"])
     changes.note(session, "member", member_id)
     return Credited(transaction_id=transaction_id, balance=new_balance, qualifying_points=int(qualifying))
 
@@ -93,7 +92,7 @@ def credit_locked(
 # The statements are built once, with bound parameters (``p_*``, never a column's name): on the
 # till's path, making a statement and its cache key cost more Python than running it.
 
-def _parts(dialect_insert: Any, linked: Table | None) -> tuple[Any, Any, Any, Any]:
+def _parts(postgres: bool, linked: Table | None) -> tuple[Any, Any, Any, Any]:
     """The qualifying points before, the transaction's INSERT, the rest given the transaction's
     id (a value, or the CTE's column), the account's UPDATE returning its balance."""
     p = bindparam
@@ -104,7 +103,7 @@ def _parts(dialect_insert: Any, linked: Table | None) -> tuple[Any, Any, Any, An
                                 breakdown=p("p_breakdown"), shortfall=0, created_at=p("p_now"))
 
     def rows(tx_id: Any) -> list[Any]:
-        day = dialect_insert(_DAY).values(account_id=p("p_account"), day=p("p_day"), points=p("p_points"))
+        day = insert_for(postgres)(_DAY).values(account_id=p("p_account"), day=p("p_day"), points=p("p_points"))
         return [
             # One entry a statement: a multi-row VALUES is compiled afresh every time (SQLAlchemy
             # does not cache it), which cost more than the statement.
@@ -129,7 +128,7 @@ def _parts(dialect_insert: Any, linked: Table | None) -> tuple[Any, Any, Any, An
 def _postgres_statement(linked: Table | None) -> Any:
     """One statement. One snapshot for all of it: the qualifying points are read as they were
     before its upsert, hence "+ points" (on SQLite they are read first)."""
-    qualifying_before, new_tx, rows, moved = _parts(postgresql.insert, linked)
+    qualifying_before, new_tx, rows, moved = _parts(True, linked)
     tx = new_tx.returning(_TX.c.id).cte("tx")
     writes = [statement.cte(f"w{i}") for i, statement in enumerate(rows(select(tx.c.id).scalar_subquery()))]
     account = moved.cte("account")
@@ -140,5 +139,5 @@ def _postgres_statement(linked: Table | None) -> Any:
 
 @functools.cache
 def _sqlite_statements(linked: Table | None) -> list[Any]:
-    qualifying_before, new_tx, rows, moved = _parts(sqlite.insert, linked)
+    qualifying_before, new_tx, rows, moved = _parts(False, linked)
     return [select(qualifying_before), new_tx.returning(_TX.c.id), *rows(bindparam("p_tx")), moved]

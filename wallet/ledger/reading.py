@@ -32,14 +32,17 @@ def qualifying_points(session: Session, account: LedgerAccount, now: dt.datetime
     return int(total or 0)
 
 
+EXPIRING_DAYS = 31  # at most this many days of "expiring soon", whatever the history
+
+
 def expiring(session: Session, account: LedgerAccount, now: dt.datetime, within: dt.timedelta,
-             limit: int = 31) -> list[tuple[int, dt.datetime]]:
+             limit: int = EXPIRING_DAYS) -> list[tuple[int, dt.datetime]]:
     """``expiring_for`` the account."""
     return expiring_for(session, account.id, now, within, limit)
 
 
 def expiring_for(session: Session, account_id: int, now: dt.datetime, within: dt.timedelta,
-                 limit: int = 31) -> list[tuple[int, dt.datetime]]:
+                 limit: int = EXPIRING_DAYS) -> list[tuple[int, dt.datetime]]:
     """``(points, first expiry that day)`` per day (UTC) for live lots expiring within ``within``, soonest first.
 
     One row per day, at most ``limit``: a partner with thousands of purchases gets a
