@@ -97,7 +97,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         engine = engine or make_engine(settings.database_url)
         factory = make_sessionmaker(engine, info=worker.session_info(settings))
         if engine.dialect.name == "postgresql":
-            read_factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
+            read_factory = make_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"),
+                                             info={db.AUTOCOMMITS: True})
     if clock is not None:
         for maker in (factory, read_factory):
             if maker is not None:

@@ -2,9 +2,12 @@
 
 Access tokens are HS256 JWTs that live about fifteen minutes and carry ``sub``,
 ``role``, ``jti``, ``iat`` and ``exp``. Expiry is checked against the application's
-clock, not PyJWT's, so tests can move time. The user is loaded on every request:
-a deactivated account or a changed role takes effect at once, not when the token
-runs out.
+clock, not PyJWT's, so tests can move time. The user is checked in the database on every
+request: a deactivated account or a changed role takes effect at once, not when the token
+runs out. Most views load the user before they run; a hot view may instead check it in its
+own statement (``roles_required(..., checked_by_view=True)`` and ``confirm_signed_in``),
+which saves a statement per request, and is checked after it otherwise: then nothing it did
+is committed and its answer is replaced by the 401 or 403.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 import jwt
 from flask import current_app, g, request
 from flask_smorest import abort
+from sqlalchemy.exc import DBAPIError
 
 from api.clock import now
 from api.db import get_session
@@ -52,6 +57,31 @@ def _unauthorized(message: str) -> None:
     abort(401, message=message, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
 
 
+@dataclass(frozen=True)
+class SignedIn:
+    """What a valid access token says: who, as which role. Not yet checked against the database."""
+
+    user_id: int
+    role: str
+
+
+def signed_in() -> SignedIn:
+    """The valid access token's user and role; aborts with 401 otherwise. Reads nothing from the
+    database: a key for counting (rate limits, idempotency) and the input of a view's own check."""
+    if "signed_in" not in g:
+        claims = _claims_from_request()
+        try:
+            g.signed_in = SignedIn(int(claims["sub"]), claims["role"])
+        except (TypeError, ValueError):
+            _unauthorized("the access token is not valid")
+    return g.signed_in
+
+
+def confirm_signed_in() -> None:
+    """Say that the view's own statement found the token's user active, in an allowed role."""
+    g.user_confirmed = True
+
+
 def _claims_from_request() -> dict[str, Any]:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
@@ -77,12 +107,8 @@ def _claims_from_request() -> dict[str, Any]:
 def current_user() -> User:
     """The signed-in, active user; aborts with 401 otherwise."""
     if "user" not in g:
-        claims = _claims_from_request()
-        try:
-            user_id = int(claims["sub"])
-        except ValueError:
-            _unauthorized("the access token is not valid")
-        user = get_active_user(get_session(), user_id, claims["role"])
+        token = signed_in()
+        user = get_active_user(get_session(), token.user_id, token.role)
         if user is None:
             _unauthorized("this account no longer exists or was deactivated")
         g.user = user
@@ -97,16 +123,44 @@ def current_member() -> Member:
     return user.member
 
 
-def roles_required(*roles: Role) -> Callable[[F], F]:
-    """Let only these roles call the view; everyone else gets 403 (401 when not signed in)."""
+def roles_required(*roles: Role, checked_by_view: bool = False) -> Callable[[F], F]:
+    """Let only these roles call the view; everyone else gets 403 (401 when not signed in).
+
+    ``checked_by_view``: the view checks the user in its own statement and calls
+    ``confirm_signed_in`` when that statement found it (an active user in one of these roles).
+    Until then only the token is checked; a view that returns or raises without confirming is
+    checked after, as any other is before.
+    """
     allowed = {r.value for r in roles}
+
+    def refuse() -> None:
+        abort(403, message=f"this needs the role {' or '.join(sorted(allowed))}")
+
+    def check_user() -> None:
+        if current_user().role not in allowed:
+            refuse()
+
+    def check_after(view: F, args: Any, kwargs: Any) -> Any:
+        if signed_in().role not in allowed:
+            refuse()
+        try:
+            result = view(*args, **kwargs)
+        except DBAPIError:
+            raise  # nothing to check the user with (api.db runs the request again on a dead connection)
+        except BaseException:
+            if not g.get("user_confirmed"):
+                check_user()  # a 401 or 403 instead of what the view would have said
+            raise
+        if not g.get("user_confirmed"):
+            check_user()
+        return result
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_user()
-            if user.role not in allowed:
-                abort(403, message=f"this needs the role {' or '.join(sorted(allowed))}")
+            if checked_by_view:
+                return check_after(view, args, kwargs)
+            check_user()
             return view(*args, **kwargs)
 
         setattr(wrapper, marks.ROLES, frozenset(allowed))  # the OpenAPI document's 403s

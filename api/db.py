@@ -22,6 +22,8 @@ from infra.errors import DomainError
 
 
 READS = frozenset({"GET", "HEAD"})
+# In a session's info: its connections commit each statement as it runs (the read sessions).
+AUTOCOMMITS = "autocommits"
 
 
 def init_app(app: Flask, factory: sessionmaker[Session], read_factory: sessionmaker[Session] | None = None) -> None:
@@ -45,7 +47,13 @@ def get_session() -> Session:
 
 def _commit() -> None:
     session = g.get("db_session")
-    if session is not None:
+    if session is None:
+        return
+    if session.info.get(AUTOCOMMITS):
+        # Each statement was committed as it ran: only what is still pending is left to write
+        # (usually nothing), and a commit would cost the read Python for nothing.
+        session.flush()
+    else:
         session.commit()
 
 

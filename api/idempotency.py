@@ -17,7 +17,7 @@ from typing import Any, Callable, TypeVar
 from flask import Response, request
 from flask_smorest import abort
 
-from api.auth import current_user
+from api.auth import signed_in
 from api.clock import now
 from api.db import get_session
 from api.spec import marks
@@ -56,7 +56,7 @@ def value_moving(view: F) -> F:
             abort(400, message=f"{HEADER} must be 1 to {MAX_KEY} printable ASCII characters",
                   errors={"headers": {HEADER: [f"1 to {MAX_KEY} printable ASCII characters"]}})
         session = get_session()
-        scope = f"user:{current_user().id}"
+        scope = f"user:{signed_in().user_id}"
         earlier = idempotency.reserve(session, scope=scope, key=key, request_hash=_request_hash(), now=now())
         if earlier is not None:
             return _replay(earlier)

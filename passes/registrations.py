@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from infra.db import insert_ignoring
+from passes import tracking
 from passes.cards import parse_serial
 from passes.models import PassRegistration, WalletPass
 from wallet.members.models import Member
@@ -72,10 +73,12 @@ def ensure_pass(session: Session, serial: str, *, now: dt.datetime, content_hash
         if owner is None:
             return None
         kind, member_id, voucher_id = owner
-        session.execute(insert_ignoring(session, WalletPass).values(
+        made = session.execute(insert_ignoring(session, WalletPass).values(
             serial_number=serial, kind=kind, member_id=member_id, voucher_id=voucher_id, content_hash=content_hash,
             notified_hash=content_hash, google_hash=google_hash, updated_at=whole_second(now), created_at=now,
-        ).on_conflict_do_nothing(index_elements=["serial_number"]))
+        ).on_conflict_do_nothing(index_elements=["serial_number"])).rowcount
+        if made and kind == "member":
+            _now_held(session, member_id, now)
         row = session.scalar(select(WalletPass).where(WalletPass.serial_number == serial))
         assert row is not None
         return row
@@ -85,6 +88,15 @@ def ensure_pass(session: Session, serial: str, *, now: dt.datetime, content_hash
         row.google_hash = google_hash
     session.flush()
     return row
+
+
+def _now_held(session: Session, member_id: int, now: dt.datetime) -> None:
+    """From now on the till queues this member's pass updates (it reads the flag with the member it
+    locks). A purchase that read the flag a moment before, and commits after this pass was made
+    from what it had not yet committed, is caught by the update queued here for this minute."""
+    session.execute(update(Member).where(Member.id == member_id, Member.holds_wallet_pass.is_(False))
+                    .values(holds_wallet_pass=True).execution_options(synchronize_session=False))
+    tracking.schedule(session, "member", member_id, now)
 
 
 def register(session: Session, *, serial: str, device_id: str, push_token: str, now: dt.datetime,

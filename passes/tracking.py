@@ -9,8 +9,10 @@ the minute), to run when that minute ends: a burst of ten earns makes one job, o
 hash, one push per phone. That costs a purchase one statement (INSERT ... ON CONFLICT DO
 NOTHING into ``jobs``), in its own transaction, so the job exists exactly when the change does.
 
-A member without passes gets the job too (finding that out would cost the purchase a
-SELECT); the job then reads one row and stops.
+The till knows whether the member was ever served a pass of its card (``Member.holds_wallet_pass``,
+read with the member it locks) and notes nothing for one who was not: for most members a
+purchase then queues nothing. Elsewhere a member without passes gets the job too; it reads one
+row and stops.
 """
 
 from __future__ import annotations

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import Session
 
-from infra.db import UTCDateTime
+from infra.db import UTCDateTime, prepared
 from wallet import ledger
 from wallet.earning import tiers
-from wallet.members.models import Member
+from wallet.members.models import Member, Role, User
 from wallet.receipts.models import Receipt
 from wallet.rewards import vouchers
 
@@ -54,18 +54,36 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
     """One statement, whatever the member's history: the account's figures with the rolling
     year's qualifying points, what reviews would give and the active vouchers in its first row,
     then one row per day of what expires soon."""
-    rows = session.execute(_wallet_query(), {
-        "member_id": member.id, "now": now, "since": now.date() - dt.timedelta(days=364),
-        "until": now + expiring_within}).all()
-    if not rows:  # an account not made yet (imported members): made now, empty
+    figures, days = _read(session, "member", member.id, now, expiring_within)
+    if figures is None:  # an account not made yet (imported members): made now, empty
         ledger.member_account(session, member.id, now)
-        figures: Any = (_FIGURES, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)), None)
-        days: list[Any] = []
-    else:
-        figures, days = rows[0], rows[1:]
-    _, balance, lifetime, qualifying_points, pending_points, active_vouchers, _ = figures
+        figures = (_FIGURES, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)), None, member.tier)
+    return _overview(session, figures, days)
+
+
+def wallet_of_partner(session: Session, user_id: int, now: dt.datetime, *,
+                      expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview | None:
+    """The wallet of the partner signed in as ``user_id``, in the same one statement, which also
+    checks that the user is an active partner: the sign-in and the wallet in one round trip.
+    None when it is not, or its account is not made yet (``wallet_of`` then says which)."""
+    figures, days = _read(session, "user", user_id, now, expiring_within)
+    return None if figures is None else _overview(session, figures, days)
+
+
+def _read(session: Session, key: str, key_id: int, now: dt.datetime,
+          expiring_within: dt.timedelta) -> tuple[Any, list[Any]]:
+    rows = session.connection().execute(_wallet_query(key), {
+        "key_id": key_id, "now": now, "since": now.date() - dt.timedelta(days=364),
+        "until": now + expiring_within}).all()
+    if not rows or rows[0].part != _FIGURES:
+        return None, []
+    return rows[0], rows[1:]
+
+
+def _overview(session: Session, figures: Any, days: list[Any]) -> WalletOverview:
+    _, balance, lifetime, qualifying_points, pending_points, active_vouchers, _, tier_code = figures
     ladder = tiers.all_tiers(session)
-    current = tiers.get_tier(session, member.tier)
+    current = tiers.get_tier(session, tier_code)
     higher = [t for t in ladder if t.rank > current.rank]
     next_tier = higher[0] if higher else None
     return WalletOverview(
@@ -90,27 +108,37 @@ _FIGURES, _EXPIRING = 0, 1  # the ``part`` of a row of the wallet's statement
 
 
 @functools.cache
-def _wallet_query() -> Any:
+def _wallet_query(key: str) -> Any:
     """The wallet's figures and what expires soon as one UNION ALL, built once (bound parameters
-    ``member_id``, ``now``, ``since``, ``until``): a row ``(part 0, balance, lifetime,
-    qualifying, pending, active vouchers, NULL)``, then ``(part 1, points, NULL..., first expiry)``
-    per day. One statement instead of two: on a wallet read each statement cost about as much
-    as everything else the read does in the worker (bench/README.md)."""
+    ``key_id``, ``now``, ``since``, ``until``): a row ``(part 0, balance, lifetime, qualifying,
+    pending, active vouchers, NULL, tier)``, then ``(part 1, points, NULL..., first expiry, NULL)``
+    per day. ``key`` "member": ``key_id`` is the member's id; "user": the partner's user id, and
+    the rows come only while that user is active and a partner. One statement instead of three:
+    on a wallet read each statement cost about as much as everything else the read does in the
+    worker (bench/README.md)."""
     account, day = ledger.LedgerAccount, ledger.QualifyingDay
-    member_id = bindparam("member_id")
-    is_members = (account.owner_type == "member", account.owner_id == member_id,
-                  account.kind == ledger.AccountKind.POINTS)
+    key_id = bindparam("key_id")
+    is_points = (account.owner_type == "member", account.owner_id == Member.id,
+                 account.kind == ledger.AccountKind.POINTS)
+    if key == "member":
+        whose: tuple[Any, ...] = (Member.id == key_id,)
+    else:
+        whose = (Member.user_id == key_id, User.id == Member.user_id, User.is_active.is_(True),
+                 User.role == Role.PARTNER.value)
     qualifying = (select(func.coalesce(func.sum(day.points), 0))
                   .where(day.account_id == account.id, day.day >= bindparam("since")).scalar_subquery())
     pending = (select(func.coalesce(func.sum(Receipt.points_pending), 0))
-               .where(Receipt.member_id == member_id, Receipt.status == "review").scalar_subquery())
-    active = vouchers.active_count_query(member_id, bindparam("now")).scalar_subquery()
+               .where(Receipt.member_id == Member.id, Receipt.status == "review").scalar_subquery())
+    active = vouchers.active_count_query(Member.id, bindparam("now")).scalar_subquery()
     figures = select(literal(_FIGURES).label("part"), account.balance.label("points"), account.lifetime_earned,
-                     qualifying, pending, active, cast(null(), UTCDateTime()).label("expires_at")).where(*is_members)
-    days = ledger.expiring_days(select(account.id).where(*is_members).scalar_subquery(), ledger.EXPIRING_DAYS).subquery()
-    expiring = select(literal(_EXPIRING), days.c.points, null(), null(), null(), null(), days.c.first)
+                     qualifying, pending, active, cast(null(), UTCDateTime()).label("expires_at"),
+                     Member.tier.label("tier")).where(*is_points, *whose)
+    days = ledger.expiring_days(select(account.id).where(*is_points, *whose).scalar_subquery(),
+                                ledger.EXPIRING_DAYS).subquery()
+    expiring = select(literal(_EXPIRING), days.c.points, null(), null(), null(), null(), days.c.first,
+                      cast(null(), String()))
     both = union_all(figures, expiring).subquery()
-    return select(both).order_by(both.c.part, both.c.expires_at)
+    return prepared(select(both).order_by(both.c.part, both.c.expires_at))
 
 
 def history(session: Session, member: Member, now: dt.datetime, *, before_id: int | None,

@@ -8,7 +8,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from api.auth import current_user, roles_required
+from api.auth import confirm_signed_in, current_user, roles_required, signed_in
 from api.clock import now
 from api.db import get_session
 from api.idempotency import value_moving
@@ -76,7 +76,8 @@ class Scan(MethodView):
 
 @blp.route("/purchases")
 class Purchases(MethodView):
-    decorators = [roles_required(Role.CASHIER)]
+    # The till's busiest call: the cashier is checked in the purchase's first statement.
+    decorators = [roles_required(Role.CASHIER, checked_by_view=True)]
 
     @blp.arguments(PurchaseCreateSchema)
     @value_moving
@@ -84,12 +85,19 @@ class Purchases(MethodView):
     @may_answer(404)  # no active member with this number
     def post(self, body: dict[str, Any]) -> purchases.Booking:
         """Book a purchase and earn its points; the same receipt twice returns the first booking"""
-        store = _store()
+        session, cashier_id = get_session(), signed_in().user_id
         number, field = _member_number(body)
+        found = purchases.till_and_member(session, cashier_user_id=cashier_id, member_number=number)
+        if found is None:  # the cashier's check (401, 403) or the member's (404) says why
+            store, member = _store(), None
+        else:
+            confirm_signed_in()
+            store, member = found
         return purchases.book(
-            get_session(),
+            session,
             store=store,
-            cashier_user_id=current_user().id,
+            cashier_user_id=cashier_id,
+            member=member,
             member_number=number,
             member_field=field,
             receipt_number=body["receipt_number"].strip(),

@@ -8,7 +8,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from api.auth import current_member, roles_required
+from api.auth import confirm_signed_in, current_member, roles_required, signed_in
 from api.clock import now
 from api.db import get_session
 from api.pagination import PageArgs, page
@@ -22,12 +22,17 @@ blp = Blueprint("wallet", __name__, url_prefix="/api/v1/me", description="The pa
 
 @blp.route("/wallet")
 class Wallet(MethodView):
-    decorators = [roles_required(Role.PARTNER)]
+    # The screen every partner opens first: the sign-in is checked in the wallet's own statement.
+    decorators = [roles_required(Role.PARTNER, checked_by_view=True)]
 
     @blp.response(200, WalletSchema)
     def get(self) -> overview.WalletOverview:
         """Balance, what expires in the next 90 days, and progress to the next tier"""
-        return overview.wallet_of(get_session(), current_member(), now())
+        wallet = overview.wallet_of_partner(get_session(), signed_in().user_id, now())
+        if wallet is None:  # not an active partner (current_member says which), or no account yet
+            return overview.wallet_of(get_session(), current_member(), now())
+        confirm_signed_in()
+        return wallet
 
 
 @blp.route("/wallet/transactions")

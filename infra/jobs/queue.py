@@ -21,7 +21,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from infra.db import insert_for, is_postgres
+from infra.db import insert_for, is_postgres, prepared
 from infra.jobs.models import Job
 from infra.jobs.registry import DEFAULT_ATTEMPTS, handler
 
@@ -63,7 +63,8 @@ def _insert_once(postgres: bool) -> Any:
     """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, built once: every purchase
     queues its pass update through it, and building it per call cost more than running it."""
     table = Job.__table__
-    return insert_for(postgres)(table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return prepared(insert_for(postgres)(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+                    .returning(table.c.id))
 
 
 def queued_ids(session: Session, name: str) -> list[int]:

@@ -92,3 +92,23 @@ def test_a_read_opens_no_transaction_and_a_write_opens_one(isolated_engine, sett
     history = client.get("/api/v1/me/wallet/transactions", headers=headers)
     assert (wallet.status_code, history.status_code) == (200, 200) and wallet.json["balance"] == 0
     assert not any(begins[:wrote]) and begins[wrote:] and all(begins[wrote:])  # a write in a transaction, reads not
+
+
+@pytest.mark.postgres_only
+def test_the_wallets_statement_is_prepared_once_per_connection_and_its_plan_kept(isolated_engine, settings, clock):
+    """Planning it was most of the database's time for a wallet read (bench/README.md)."""
+    from api import create_app
+    from tests.conftest import PASSWORD
+
+    client = create_app({"SETTINGS": settings, "ENGINE": isolated_engine, "CLOCK": clock}).test_client()
+    partner = client.post("/api/v1/auth/register", json={"email": "prepared@example.com", "password": PASSWORD,
+                                                         "name": "P", "country": "AE"}).json
+    headers = {"Authorization": f"Bearer {partner['access_token']}"}
+    for _ in range(8):
+        assert client.get("/api/v1/me/wallet", headers=headers).json["balance"] == 0
+
+    assert isolated_engine.pool.checkedin() == 1  # one request at a time: they all had this connection
+    with isolated_engine.connect() as conn:
+        plans = conn.exec_driver_sql("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                     "WHERE statement LIKE '%%anon_1.part%%'").all()
+    assert plans == [(3, 5)]  # prepared once; five custom plans, then one generic plan kept

@@ -5,8 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import io
 
+import jwt
+
 import zxingcpp
 from PIL import Image
+
+from sqlalchemy import select
 
 from tests.conftest import START, statements_of
 
@@ -30,7 +34,7 @@ def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, peop
                               "next_tier": "Silver", "points_to_next": 500}
 
 
-def test_the_wallet_is_one_statement_after_the_sign_in_and_lists_each_days_expiry_soonest_first(
+def test_the_wallet_is_one_statement_with_the_sign_in_and_lists_each_days_expiry_soonest_first(
         client, people, till, clock, connection):
     # given: three purchases on two days, 700 and 701 days ago (lots live 24 months), one today
     partner = people.partner()
@@ -48,13 +52,70 @@ def test_the_wallet_is_one_statement_after_the_sign_in_and_lists_each_days_expir
     answers = []
     seen = statements_of(connection, lambda: answers.append(client.get("/api/v1/me/wallet", headers=headers)))
 
-    # then: the signed-in user, then the wallet
-    assert len(seen) == 2, seen
+    # then: one statement checks the signed-in partner and reads the wallet
+    assert len(seen) == 1, seen
+    assert "users.is_active" in seen[0] and "users.role" in seen[0]
     wallet = answers[-1].json
     assert (wallet["balance"], wallet["lifetime_earned"]) == (167, 167)
     assert [e["points"] for e in wallet["expiring"]] == [140, 20]
     assert wallet["expiring"][0]["expires_at"] < wallet["expiring"][1]["expires_at"]
     assert wallet["tier"]["qualifying_points"] == 7
+
+
+def _user_id(partner):
+    return int(jwt.decode(partner["access_token"], options={"verify_signature": False})["sub"])
+
+
+def test_a_partner_deactivated_or_made_staff_after_signing_in_gets_no_wallet(client, people, till, session):
+    from wallet.members.models import User
+
+    partner, other = people.partner(), people.partner()
+    assert till.buy(partner, "100.00").status_code == 201
+    assert till.buy(other, "100.00").status_code == 201
+    user = session.get(User, _user_id(partner))
+    user.is_active = False
+    session.commit()
+    gone = client.get("/api/v1/me/wallet", headers=partner["headers"])
+    assert gone.status_code == 401 and "balance" not in gone.json
+    assert gone.json["message"] == "this account no longer exists or was deactivated"
+
+    # a token that still says "partner" for a user who no longer is one
+    staff = session.get(User, _user_id(other))
+    staff.role = "marketer"
+    session.commit()
+    refused = client.get("/api/v1/me/wallet", headers=other["headers"])
+    assert refused.status_code == 403 and "balance" not in refused.json
+
+
+def test_an_imported_member_without_a_points_account_gets_an_empty_wallet_and_then_an_account(
+        client, people, session, clock):
+    from wallet import ledger
+    from wallet.members import numbers
+    from wallet.members.models import Member, User
+    from wallet.members.passwords import hash_password
+
+    # given: a partner and its member row as an import writes them, with no points account
+    user = User(email="imported@example.com", password_hash=hash_password("imported-password-1"), name="Imported",
+                role="partner", created_at=clock())
+    session.add(user)
+    session.flush()
+    member = Member(user_id=user.id, country="AE", language="en", timezone="Asia/Dubai", created_at=clock(),
+                    member_number=numbers.generate())
+    session.add(member)
+    session.commit()
+    account_of = lambda: session.scalar(select(ledger.LedgerAccount.id).where(  # noqa: E731
+        ledger.LedgerAccount.owner_type == "member", ledger.LedgerAccount.owner_id == member.id))
+    assert account_of() is None
+    headers = people.login("imported@example.com", "imported-password-1")
+
+    # when
+    wallet = client.get("/api/v1/me/wallet", headers=headers)
+
+    # then
+    assert wallet.status_code == 200
+    assert (wallet.json["balance"], wallet.json["expiring"], wallet.json["tier"]["code"]) == (0, [], "blue")
+    session.expire_all()
+    assert account_of() is not None
 
 
 def test_a_purchase_that_crosses_a_threshold_lifts_the_tier_and_the_next_earns_more(client, people, till):
@@ -126,3 +187,4 @@ def test_staff_have_no_wallet_or_card(client, people):
     cashier = people.staff("cashier")
     for path in ("/api/v1/me/wallet", "/api/v1/me/wallet/transactions", "/api/v1/me/card", "/api/v1/me/card/qr.png"):
         assert client.get(path, headers=cashier["headers"]).status_code == 403, path
+

@@ -8,25 +8,39 @@ from infra.jobs import Job
 from tests.conftest import statements_of
 
 
-def test_a_purchase_pays_one_statement_for_its_pass_update(client, people, till, connection):
+def _member_jobs(session):
+    return session.scalars(select(Job.dedupe_key).where(Job.name == "passes.member_changed")).all()
+
+
+def test_a_purchase_queues_a_pass_update_in_one_statement_and_none_for_a_member_without_a_pass(
+        client, people, till, connection, session):
     partner = people.partner()
     assert till.buy(partner, "10.00").status_code == 201  # warm caches (program, tiers)
+
+    # a member who was never served a pass: nothing to update, not one statement for it
+    statements = statements_of(connection, lambda: till.buy(partner, "10.00"))
+    assert not [s for s in statements if "jobs" in s], statements
+    assert _member_jobs(session) == []
+
+    # once its card's pass was served, each purchase queues its update: one statement
+    assert client.get("/api/v1/me/passes/apple", headers=partner["headers"]).status_code == 200
     statements = statements_of(connection, lambda: till.buy(partner, "10.00"))
     passes = [s for s in statements if "jobs" in s and s.lstrip().upper().startswith("INSERT")]
     assert len(passes) == 1 and "ON CONFLICT" in passes[0].upper()
-    # the 12 statements of a purchase before passes, plus this one enqueue
     assert len(statements) <= 13, statements
+    assert len(_member_jobs(session)) == 1  # the serving's catch-up and the purchase's, one minute: one job
 
 
 def test_a_purchase_queues_one_update_per_member_per_minute(client, people, till, session, clock):
     partner = people.partner()
+    assert client.get("/api/v1/me/passes/apple", headers=partner["headers"]).status_code == 200
     for _ in range(3):
         assert till.buy(partner, "10.00").status_code == 201
-    keys = session.scalars(select(Job.dedupe_key).where(Job.name == "passes.member_changed")).all()
+    keys = _member_jobs(session)
     assert len(keys) == 1 and keys[0].startswith(f"passes.member_changed:{partner['member']['id']}@")
     clock.advance(minutes=1)
     assert till.buy(partner, "10.00").status_code == 201
-    assert len(session.scalars(select(Job.id).where(Job.name == "passes.member_changed")).all()) == 2
+    assert len(_member_jobs(session)) == 2
 
 
 def test_a_renamed_member_gets_a_pass_update(client, people, session):

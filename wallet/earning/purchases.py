@@ -22,14 +22,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, bindparam, insert, select, update
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from infra.db import Base, insert_for, is_postgres
+from infra.db import PREPARED, Base, insert_for, is_postgres, prepared
 from wallet import ledger
 from wallet.earning import daily_caps, rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
 from wallet.members.accounts import find_active_by_number
-from wallet.members.models import Member, Store, User
+from wallet.members.models import Member, Role, Store, User
 from wallet.money import MINOR_UNITS
 
 
@@ -60,7 +60,8 @@ _PURCHASES = Purchase.__table__
 def _insert_purchase(postgres: bool) -> Any:
     """The receipt's row, only if this store has not booked its number; returns its id (or nothing).
     Built once: making it per purchase cost more Python than running it."""
-    return insert_for(postgres)(_PURCHASES).on_conflict_do_nothing(index_elements=["store_id", "receipt_number"]).returning(_PURCHASES.c.id)
+    return prepared(insert_for(postgres)(_PURCHASES).on_conflict_do_nothing(index_elements=["store_id", "receipt_number"])
+                    .returning(_PURCHASES.c.id))
 
 
 class PurchaseLine(Base):
@@ -105,8 +106,9 @@ def scan(session: Session, *, member_number: str, field: str, now: dt.datetime) 
 def book(
     session: Session,
     *,
-    store: Store,
+    store: "Store | TillStore",
     cashier_user_id: int,
+    member: "TillMember | None" = None,
     member_number: str,
     member_field: str = "member_number",
     receipt_number: str,
@@ -115,7 +117,8 @@ def book(
     items: list[dict[str, Any]] | None,
     now: dt.datetime,
 ) -> Booking:
-    """Book a purchase for the member with this number and earn its points.
+    """Book a purchase for the member with this number and earn its points. ``member``: that
+    member with its account already locked (``till_and_member``); else it is read and locked here.
 
     Raises ``NotFound`` (the member, naming ``member_field``), ``InvalidInput`` (currency,
     amounts) and ``Conflict`` (the receipt number booked for another purchase).
@@ -139,7 +142,8 @@ def book(
 
     # The member and its points account, the account locked: one statement. Lock first, then
     # insert the receipt: a retry racing the first attempt waits for it and then finds it.
-    member = member_with_locked_account(session, member_number, field=member_field, now=now)
+    if member is None:
+        member = member_with_locked_account(session, member_number, field=member_field, now=now)
     program = rules.program_terms(session, store.country)
     tier = tiers.get_tier(session, member.tier)
     categories = rules.categories_of(session, [i["sku"] for i in lines])
@@ -187,9 +191,11 @@ def book(
             idempotency_key=f"purchase:{purchase_id}",  # from the row just inserted: nothing holds it yet
             breakdown=result.breakdown,
             link=(_PURCHASES, purchase_id),  # its transaction_id, in the same statement
+            watched=member.holds_pass,  # else no pass update to queue: one statement fewer
         )
         balance = credited.balance
-        tier_code = tiers.lift(session, member.id, member.tier, credited.qualifying_points).code
+        tier_code = tiers.lift(session, member.id, member.tier, credited.qualifying_points,
+                               watched=member.holds_pass).code
         if program.daily_cap is not None:
             daily_caps.add(session, member.account_id, daily_caps.local_day(now, member.timezone), result.points)
     booked = BookedPurchase(id=purchase_id, receipt_number=receipt_number, points_earned=result.points)
@@ -214,6 +220,32 @@ class TillMember:
     timezone: str
     account_id: int
     balance: int  # read under the account's lock
+    holds_pass: bool = True  # a wallet pass of the member's card was served (True when not known)
+
+
+@dataclass(frozen=True)
+class TillStore:
+    """The cashier's store, as a purchase needs it."""
+
+    id: int
+    name: str
+    country: str
+    currency: str
+
+
+def till_and_member(session: Session, *, cashier_user_id: int,
+                    member_number: str) -> tuple[TillStore, TillMember] | None:
+    """The store of the active cashier ``cashier_user_id`` (an open one) and the active member with
+    this number, its account locked for the transaction: the till's sign-in and its first read
+    in one statement. None when any of that is not so (``member_with_locked_account`` and the
+    cashier's own check then say which)."""
+    row = session.connection().execute(_TILL_LOCKING_ACCOUNT, {"p_number": member_number,
+                                                                "p_cashier": cashier_user_id}).first()
+    if row is None:
+        return None
+    member_id, tier, timezone, _, account_id, balance, holds_pass, store_id, name, country, currency = row
+    return (TillStore(store_id, name, country, currency),
+            TillMember(member_id, tier, timezone, account_id, balance, holds_pass))
 
 
 def member_with_locked_account(session: Session, member_number: str, *, field: str, now: dt.datetime) -> TillMember:
@@ -225,21 +257,31 @@ def member_with_locked_account(session: Session, member_number: str, *, field: s
     if row is None:  # no such member, or (imported, say) one whose account is not made yet
         found = find_active_by_number(session, member_number, field=field)
         made = ledger.member_account(session, found.id, now, lock=True)
-        return TillMember(found.id, found.tier, found.timezone, made.id, made.balance)
-    member_id, tier, timezone, is_active, account_id, balance = row
+        return TillMember(found.id, found.tier, found.timezone, made.id, made.balance, found.holds_wallet_pass)
+    member_id, tier, timezone, is_active, account_id, balance, holds_pass = row
     if not is_active:
         raise NotFound("no active member with this number", field=field)
-    return TillMember(member_id, tier, timezone, account_id, balance)
+    return TillMember(member_id, tier, timezone, account_id, balance, holds_pass)
 
 
 _ACCOUNT = ledger.LedgerAccount.__table__
 _MEMBER_LOCKING_ACCOUNT = (
-    select(Member.id, Member.tier, Member.timezone, User.is_active, _ACCOUNT.c.id, _ACCOUNT.c.balance)
+    select(Member.id, Member.tier, Member.timezone, User.is_active, _ACCOUNT.c.id, _ACCOUNT.c.balance,
+           Member.holds_wallet_pass)
     .join(User, User.id == Member.user_id)
     .join(_ACCOUNT, (_ACCOUNT.c.owner_type == "member") & (_ACCOUNT.c.owner_id == Member.id)
           & (_ACCOUNT.c.kind == ledger.AccountKind.POINTS))
     .where(Member.member_number == bindparam("p_number"))
     .with_for_update(of=_ACCOUNT)
+    .execution_options(**{PREPARED: True})
+)
+_CASHIER = aliased(User, name="cashier")
+_TILL_LOCKING_ACCOUNT = (
+    _MEMBER_LOCKING_ACCOUNT.add_columns(Store.id, Store.name, Store.country, Store.currency)
+    .join(_CASHIER, _CASHIER.id == bindparam("p_cashier"))
+    .join(Store, Store.id == _CASHIER.store_id)
+    .where(User.is_active.is_(True), _CASHIER.is_active.is_(True), _CASHIER.role == Role.CASHIER.value,
+           Store.is_active.is_(True))
 )
 
 

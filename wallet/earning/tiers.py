@@ -92,9 +92,10 @@ def upgrade_on_earn(session: Session, member: Member, now: dt.datetime, *, accou
     return get_tier(session, member.tier)
 
 
-def lift(session: Session, member_id: int, tier_code: str, qualifying: int) -> TierTerms:
+def lift(session: Session, member_id: int, tier_code: str, qualifying: int, *, watched: bool = True) -> TierTerms:
     """``upgrade_on_earn`` for a caller that has the member's tier code and its qualifying points
-    already (the till): no read at all, one UPDATE only when the tier goes up."""
+    already (the till): no read at all, one UPDATE only when the tier goes up. ``watched``: as
+    ``ledger.credit_locked``'s (False: no wallet pass shows the tier, so no change is noted)."""
     tiers = all_tiers(session)
     earned = tier_for(tiers, qualifying)
     current = get_tier(session, tier_code)
@@ -103,7 +104,8 @@ def lift(session: Session, member_id: int, tier_code: str, qualifying: int) -> T
     session.connection().execute(update(Member.__table__).where(Member.__table__.c.id == member_id)
                                  .values(tier=earned.code))
     forget_loaded(session, Member, member_id, ["tier", "tier_info"])
-    changes.note(session, "member", member_id)
+    if watched:
+        changes.note(session, "member", member_id)
     return earned
 
 

@@ -24,7 +24,7 @@ from sqlalchemy import Table, bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from infra import changes
-from infra.db import forget_loaded, insert_for, is_postgres
+from infra.db import forget_loaded, insert_for, is_postgres, prepared
 from wallet.ledger.accounts import program_account_id
 from wallet.ledger.models import QUALIFYING, AccountKind, LedgerAccount, LedgerEntry, LedgerTransaction, PointLot, QualifyingDay, TxType
 
@@ -54,6 +54,7 @@ def credit_locked(
     breakdown: list[dict[str, Any]] | None = None,
     type: TxType = TxType.EARN,
     link: tuple[Table, int] | None = None,
+    watched: bool = True,
 ) -> Credited:
     """Credit ``points`` (> 0, qualifying) to the member's account in a new lot.
 
@@ -61,7 +62,9 @@ def credit_locked(
     ``idempotency_key`` is made from a row it has just inserted (no earlier posting can hold it,
     so none is looked for), as ``posting.earn``'s ``locked_account`` and ``fresh_key`` say.
     ``link``: that row (its table, its id), whose ``transaction_id`` is set to the new
-    transaction in the same statement (the till's purchase).
+    transaction in the same statement (the till's purchase). ``watched``: False when the caller
+    knows nothing outside the ledger shows this member's balance (no wallet pass): then no
+    change is noted, and no pass update queued.
     """
     if points <= 0 or type not in QUALIFYING:
         raise ValueError("credit_locked takes a positive number of qualifying points")
@@ -85,7 +88,8 @@ def credit_locked(
     if new_balance != balance + points:  # the lock was not held: the guards would refuse it at COMMIT
         raise RuntimeError(f"account {account_id} moved under a lock the caller said it held")
     forget_loaded(session, LedgerAccount, account_id, ["balance", "lifetime_earned"])
-    changes.note(session, "member", member_id)
+    if watched:
+        changes.note(session, "member", member_id)
     return Credited(transaction_id=transaction_id, balance=new_balance, qualifying_points=int(qualifying))
 
 
@@ -132,9 +136,9 @@ def _postgres_statement(linked: Table | None) -> Any:
     tx = new_tx.returning(_TX.c.id).cte("tx")
     writes = [statement.cte(f"w{i}") for i, statement in enumerate(rows(select(tx.c.id).scalar_subquery()))]
     account = moved.cte("account")
-    return (select(tx.c.id, account.c.balance, qualifying_before + bindparam("p_points"))
-            .select_from(tx.join(account, true()))  # one row each
-            .add_cte(*writes))
+    return prepared(select(tx.c.id, account.c.balance, qualifying_before + bindparam("p_points"))
+                    .select_from(tx.join(account, true()))  # one row each
+                    .add_cte(*writes))
 
 
 @functools.cache

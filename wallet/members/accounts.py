@@ -15,6 +15,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
+from infra.db import prepared
 from wallet import ledger
 from wallet.errors import EmailTaken, InvalidCredentials, InvalidInput, NotFound
 from wallet.members import numbers as member_numbers
@@ -215,7 +216,7 @@ def _user_query(role: str | None) -> Any:
         query = query.options(joinedload(User.member))
     elif role == Role.CASHIER:
         query = query.options(joinedload(User.store))
-    return query
+    return prepared(query)
 
 
 def get_member(session: Session, member_id: int) -> Member:

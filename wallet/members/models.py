@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from infra.db import Base
@@ -99,6 +99,8 @@ class Member(Base):
     marketing_opt_in: Mapped[bool] = mapped_column(default=False)
     tier: Mapped[str] = mapped_column(ForeignKey("tiers.code", ondelete="RESTRICT"), default="blue")
     referred_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="RESTRICT"))
+    # A pass of the member's card was served: its updates are worth queueing (passes.tracking).
+    holds_wallet_pass: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[dt.datetime]
 
     user: Mapped[User] = relationship(back_populates="member", lazy="joined")
