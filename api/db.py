@@ -85,6 +85,8 @@ def _committing(view: Callable[..., Any]) -> Callable[..., Any]:
             session = g.pop("db_session", None)
             if session is not None:
                 session.close()
+            for loaded in ("user", "user_confirmed"):  # read on that connection: read again
+                g.pop(loaded, None)
             return _run(view, args, kwargs)
 
     return wrapper

@@ -73,15 +73,17 @@ def ensure_pass(session: Session, serial: str, *, now: dt.datetime, content_hash
         if owner is None:
             return None
         kind, member_id, voucher_id = owner
-        made = session.execute(insert_ignoring(session, WalletPass).values(
+        if kind == "member":  # before the row: a serve that stops between the two leaves no pass unwatched
+            _now_held(session, member_id, now)
+        session.execute(insert_ignoring(session, WalletPass).values(
             serial_number=serial, kind=kind, member_id=member_id, voucher_id=voucher_id, content_hash=content_hash,
             notified_hash=content_hash, google_hash=google_hash, updated_at=whole_second(now), created_at=now,
-        ).on_conflict_do_nothing(index_elements=["serial_number"])).rowcount
-        if made and kind == "member":
-            _now_held(session, member_id, now)
+        ).on_conflict_do_nothing(index_elements=["serial_number"]))
         row = session.scalar(select(WalletPass).where(WalletPass.serial_number == serial))
         assert row is not None
         return row
+    if row.kind == "member":  # also for a row a version before the flag made
+        _now_held(session, row.member_id, now)
     if content_hash is not None and row.content_hash is None:
         row.content_hash = row.notified_hash = content_hash
     if google_hash is not None and row.google_hash is None:
@@ -92,11 +94,14 @@ def ensure_pass(session: Session, serial: str, *, now: dt.datetime, content_hash
 
 def _now_held(session: Session, member_id: int, now: dt.datetime) -> None:
     """From now on the till queues this member's pass updates (it reads the flag with the member it
-    locks). A purchase that read the flag a moment before, and commits after this pass was made
-    from what it had not yet committed, is caught by the update queued here for this minute."""
-    session.execute(update(Member).where(Member.id == member_id, Member.holds_wallet_pass.is_(False))
-                    .values(holds_wallet_pass=True).execution_options(synchronize_session=False))
-    tracking.schedule(session, "member", member_id, now)
+    locks); a no-op once set. A purchase that read the flag a moment before it was set, and commits
+    after this pass was made without it, is caught by the update queued here when the flag
+    changes: for the minute after this one, so it runs a minute or two later, when such a purchase
+    has long committed."""
+    flipped = session.execute(update(Member).where(Member.id == member_id, Member.holds_wallet_pass.is_(False))
+                              .values(holds_wallet_pass=True).execution_options(synchronize_session=False)).rowcount
+    if flipped:
+        tracking.schedule(session, "member", member_id, now + dt.timedelta(seconds=tracking.COALESCE_SECONDS))
 
 
 def register(session: Session, *, serial: str, device_id: str, push_token: str, now: dt.datetime,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, bindparam, cast, func, literal, null, select, union_all
+from sqlalchemy import String, bindparam, cast, func, literal, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
 from infra.db import UTCDateTime, prepared
@@ -128,7 +128,8 @@ def _wallet_query(key: str) -> Any:
     qualifying = (select(func.coalesce(func.sum(day.points), 0))
                   .where(day.account_id == account.id, day.day >= bindparam("since")).scalar_subquery())
     pending = (select(func.coalesce(func.sum(Receipt.points_pending), 0))
-               .where(Receipt.member_id == Member.id, Receipt.status == "review").scalar_subquery())
+               .where(Receipt.member_id == Member.id, Receipt.status == literal_column("'review'"))
+               .scalar_subquery())
     active = vouchers.active_count_query(Member.id, bindparam("now")).scalar_subquery()
     figures = select(literal(_FIGURES).label("part"), account.balance.label("points"), account.lifetime_earned,
                      qualifying, pending, active, cast(null(), UTCDateTime()).label("expires_at"),

@@ -79,7 +79,8 @@ class Purchases(MethodView):
     # The till's busiest call: the cashier is checked in the purchase's first statement.
     decorators = [roles_required(Role.CASHIER, checked_by_view=True)]
 
-    @blp.arguments(PurchaseCreateSchema)
+    # An instance, made once: given the class, webargs makes one (and its nested Money) per request.
+    @blp.arguments(PurchaseCreateSchema())
     @value_moving
     @blp.response(201, PurchaseSchema)
     @may_answer(404)  # no active member with this number
