@@ -98,8 +98,8 @@ def _only_where_limited(app: Flask, limiter: Limiter) -> None:
 
     It hangs a check before, headers after and a clean-up at the end of every request; with no
     default limits they find nothing to do on the other endpoints, at about 60-75 µs a request
-    (a fifth of a /healthz). The hooks themselves are kept, so the limited endpoints behave
-    exactly as Flask-Limiter does.
+    (a fifth of a /healthz), and the check before finds nothing on the limited ones either. The
+    other hooks themselves are kept, so the limited endpoints behave as Flask-Limiter makes them.
     """
     limited = set(LIMITED_ENDPOINTS)
 
@@ -117,7 +117,14 @@ def _only_where_limited(app: Flask, limiter: Limiter) -> None:
         args = getattr(hook, "args", ())
         return owner is limiter or limiter in args
 
+    # Every limit here is a decorator's, which checks it itself: the check before the view only
+    # looks for application-wide and default limits, and there are none.
+    manager = limiter.limit_manager
+    needs_before = bool(manager.application_limits or manager.default_limits)
     for funcs, passthrough in ((app.before_request_funcs, False), (app.after_request_funcs, True),
                                (app.teardown_request_funcs, False)):
         hooks = funcs.get(None, [])
-        funcs[None] = [only_limited(h, passthrough) if ours(h) else h for h in hooks]
+        if funcs is app.before_request_funcs and not needs_before:
+            funcs[None] = [h for h in hooks if not ours(h)]
+        else:
+            funcs[None] = [only_limited(h, passthrough) if ours(h) else h for h in hooks]
