@@ -149,7 +149,7 @@ PREPARED = "pw_prepared"
 def prepared(statement: Any) -> Any:
     """``statement``, prepared on each PostgreSQL connection the first time it runs there and then
     only executed: PostgreSQL plans it once per connection instead of on every run. Planning was
-    most of the database's time for the wallet's statement (0.4 of 0.55 ms) and the till's.
+    most of the database's time for the wallet's statement (0.4 of 0.55 ms).
 
     For statements built once, run on every request, whose plan does not depend on the values:
     after five runs PostgreSQL may keep a generic plan, which cannot use a partial index whose

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint, bindparam, insert, select, update
 from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
 
-from infra.db import PREPARED, Base, insert_for, is_postgres, prepared
+from infra.db import Base, insert_for, is_postgres, prepared
 from wallet import ledger
 from wallet.earning import daily_caps, rules, tiers
 from wallet.errors import AlreadyReversed, Conflict, InvalidInput, NotFound
@@ -265,7 +265,7 @@ def member_with_locked_account(session: Session, member_number: str, *, field: s
 
 
 _ACCOUNT = ledger.LedgerAccount.__table__
-_MEMBER_LOCKING_ACCOUNT = (
+_MEMBER_LOCKING_ACCOUNT = prepared(
     select(Member.id, Member.tier, Member.timezone, User.is_active, _ACCOUNT.c.id, _ACCOUNT.c.balance,
            Member.holds_wallet_pass)
     .join(User, User.id == Member.user_id)
@@ -273,7 +273,6 @@ _MEMBER_LOCKING_ACCOUNT = (
           & (_ACCOUNT.c.kind == ledger.AccountKind.POINTS))
     .where(Member.member_number == bindparam("p_number"))
     .with_for_update(of=_ACCOUNT)
-    .execution_options(**{PREPARED: True})
 )
 _CASHIER = aliased(User, name="cashier")
 _TILL_LOCKING_ACCOUNT = (
