@@ -148,6 +148,10 @@ def roles_required(*roles: Role, checked_by_view: bool = False) -> Callable[[F],
         if current_user().role not in allowed:
             refuse()
 
+    def check_unless_confirmed() -> None:
+        if not g.get("user_confirmed"):
+            check_user()  # a 401 or 403 instead of what the view said
+
     def check_after(view: F, args: Any, kwargs: Any) -> Any:
         if signed_in().role not in allowed:
             refuse()
@@ -156,11 +160,9 @@ def roles_required(*roles: Role, checked_by_view: bool = False) -> Callable[[F],
         except DBAPIError:
             raise  # nothing to check the user with (api.db runs the request again on a dead connection)
         except BaseException:
-            if not g.get("user_confirmed"):
-                check_user()  # a 401 or 403 instead of what the view would have said
+            check_unless_confirmed()
             raise
-        if not g.get("user_confirmed"):
-            check_user()
+        check_unless_confirmed()
         return result
 
     def decorator(view: F) -> F:

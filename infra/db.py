@@ -143,7 +143,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 # An execution option: run the statement as a server-side prepared statement (PostgreSQL).
-PREPARED = "pw_prepared"
+_PREPARED = "pw_prepared"
 
 
 def prepared(statement: Any) -> Any:
@@ -156,11 +156,11 @@ def prepared(statement: Any) -> Any:
     condition the statement compares with a parameter (``status = $1`` against ``WHERE status =
     'queued'``); spell such constants as literals (``literal_column``), as ``ledger.LIVE`` does.
     Elsewhere nothing is prepared (``prepare_threshold`` above)."""
-    return statement.execution_options(**{PREPARED: True})
+    return statement.execution_options(**{_PREPARED: True})
 
 
 def _execute_prepared(cursor: Any, statement: str, parameters: Any, context: Any) -> bool | None:
-    if context.execution_options.get(PREPARED):
+    if context.execution_options.get(_PREPARED):
         cursor.execute(statement, parameters, prepare=True)
         return True
     return None  # SQLAlchemy's own execute

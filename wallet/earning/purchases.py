@@ -220,7 +220,7 @@ class TillMember:
     timezone: str
     account_id: int
     balance: int  # read under the account's lock
-    holds_pass: bool = True  # a wallet pass of the member's card was served (True when not known)
+    holds_pass: bool  # a wallet pass of the member's card was served
 
 
 @dataclass(frozen=True)
