@@ -58,8 +58,9 @@ _PURCHASES = Purchase.__table__
 
 @functools.cache
 def _insert_purchase(postgres: bool) -> Any:
-    """The receipt's row, only if this store has not booked its number; returns its id (or nothing).
-    Built once: making it per purchase cost more Python than running it."""
+    """The receipt's row of a purchase that earns nothing (one that earns is written with its credit),
+    only if this store has not booked its number; returns its id (or nothing). Built once: making it
+    per purchase cost more Python than running it."""
     return prepared(insert_for(postgres)(_PURCHASES).on_conflict_do_nothing(index_elements=["store_id", "receipt_number"])
                     .returning(_PURCHASES.c.id))
 
@@ -160,23 +161,13 @@ def book(
                       if program.daily_cap is not None else 0),
     )
     # The receipt, inserted only if this store has not booked its number: no savepoint, no
-    # second look for the common case.
-    conn = session.connection()
-    purchase_id = conn.scalar(_insert_purchase(is_postgres(session)), dict(
-        store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id, receipt_number=receipt_number,
-        total_amount=total, currency=currency, points_earned=result.points, created_at=now))
-    if purchase_id is None:
-        earlier = session.scalar(
-            select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number))
-        assert earlier is not None
-        if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
-            raise Conflict("this receipt number was already booked at this store", field="receipt_number")
-        return _booking(session, earlier, member)
-    if lines:
-        conn.execute(insert(PurchaseLine.__table__), [
-            {"purchase_id": purchase_id, "sku": i["sku"], "category": categories.get(i["sku"]),
-             "quantity": i["quantity"], "unit_price": i["unit_price"]} for i in lines])
+    # second look for the common case. With points, in the credit's own statement.
+    receipt = dict(store_id=store.id, member_id=member.id, cashier_user_id=cashier_user_id,
+                   receipt_number=receipt_number, total_amount=total, currency=currency,
+                   points_earned=result.points, created_at=now)
     balance, tier_code = member.balance, member.tier
+    credited = None
+    conn = session.connection()
     if result.points > 0:
         credited = ledger.credit_locked(
             session,
@@ -188,11 +179,26 @@ def book(
             expires_at=rules.add_months(now, program.expiry_months),
             description=f"Purchase at {store.name}",
             reference=f"receipt {receipt_number}",
-            idempotency_key=f"purchase:{purchase_id}",  # from the row just inserted: nothing holds it yet
+            # The key is made from the receipt's new id: nothing holds it yet.
+            new_row=ledger.NewRow(_PURCHASES, receipt, ("store_id", "receipt_number"), "purchase:"),
             breakdown=result.breakdown,
-            link=(_PURCHASES, purchase_id),  # its transaction_id, in the same statement
             watched=member.holds_pass,  # else no pass update to queue: one statement fewer
         )
+        purchase_id = credited.row_id if credited else None
+    else:
+        purchase_id = conn.scalar(_insert_purchase(is_postgres(session)), receipt)
+    if purchase_id is None:
+        earlier = session.scalar(
+            select(Purchase).where(Purchase.store_id == store.id, Purchase.receipt_number == receipt_number))
+        assert earlier is not None
+        if (earlier.member_id, earlier.total_amount, earlier.currency) != (member.id, total, currency):
+            raise Conflict("this receipt number was already booked at this store", field="receipt_number")
+        return _booking(session, earlier, member)
+    if lines:
+        conn.execute(insert(PurchaseLine.__table__), [
+            {"purchase_id": purchase_id, "sku": i["sku"], "category": categories.get(i["sku"]),
+             "quantity": i["quantity"], "unit_price": i["unit_price"]} for i in lines])
+    if credited is not None:
         balance = credited.balance
         tier_code = tiers.lift(session, member.id, member.tier, credited.qualifying_points,
                                watched=member.holds_pass).code

@@ -27,7 +27,7 @@ movement, and raises ``IdempotencyConflict`` when it does not.
 """
 
 from wallet.ledger.accounts import member_account, program_account, program_account_id
-from wallet.ledger.credit import Credited, credit_locked
+from wallet.ledger.credit import Credited, NewRow, credit_locked
 from wallet.ledger.models import (
     LIVE,
     PROGRAM_OWNER,
@@ -45,7 +45,7 @@ from wallet.ledger.posting import Posting, adjust, earn, expire_due, reverse, sp
 from wallet.ledger.reading import EXPIRING_DAYS, earned_since, expiring, expiring_days, expiring_for, history, qualifying_points
 
 __all__ = [
-    "Credited", "credit_locked", "EXPIRING_DAYS", "LIVE", "PROGRAM_OWNER", "QUALIFYING", "AccountKind", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
+    "Credited", "NewRow", "credit_locked", "EXPIRING_DAYS", "LIVE", "PROGRAM_OWNER", "QUALIFYING", "AccountKind", "LedgerAccount", "LedgerEntry", "LedgerTransaction",
     "LotMovement", "PointLot", "QualifyingDay", "TxType", "Posting", "member_account", "program_account", "program_account_id",
     "adjust", "earn", "expire_due", "reverse", "spend", "earned_since", "expiring", "expiring_days", "expiring_for", "history", "qualifying_points",
 ]
