@@ -15,7 +15,9 @@ ledger needs; WAL mode keeps readers of committed data from blocking.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -32,7 +34,8 @@ from sqlalchemy import (
     literal,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.orm.util import identity_key
 
@@ -164,6 +167,66 @@ def _execute_prepared(cursor: Any, statement: str, parameters: Any, context: Any
         cursor.execute(statement, parameters, prepare=True)
         return True
     return None  # SQLAlchemy's own execute
+
+
+@dataclass(frozen=True)
+class _DriverStatement:
+    sql: str
+    compiled: Any
+    bind: dict[str, Any]  # parameter name -> its type's bind processor
+    results: list[Any]  # per column: its type's result processor, or None
+    prepare: bool
+
+
+@functools.lru_cache(maxsize=64)
+def _for_driver(statement: Any, dialect: Any) -> _DriverStatement:
+    compiled = statement.compile(dialect=dialect)
+    bind = {name: processor for name, param in compiled.binds.items()
+            if (processor := param.type.dialect_impl(dialect).bind_processor(dialect)) is not None}
+    results = [column.type.dialect_impl(dialect).result_processor(dialect, None)
+               for column in statement.selected_columns]
+    return _DriverStatement(compiled.string, compiled, bind, results,
+                            bool(statement.get_execution_options().get(_PREPARED)))
+
+
+def driver_rows(connection: Connection, statement: Any, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """The rows of a SELECT built once (``prepared``), run on the PostgreSQL driver's connection
+    under ``connection``, as tuples: for the hottest read, where SQLAlchemy's execution (compiled
+    cache, parameter and result set-up, its Row objects) cost about as much Python as psycopg's
+    whole share (bench/README.md). The values are converted as SQLAlchemy would convert them
+    (each type's bind and result processors), the statement is seen by the engine's
+    ``before/after_cursor_execute`` listeners (statement counts, logs), and a driver error is
+    raised as SQLAlchemy's, a lost connection invalidated. Elsewhere (SQLite, a connection with no
+    transaction begun), ``connection.execute``."""
+    if connection.dialect.name != "postgresql" or not connection.in_transaction():
+        return [tuple(row) for row in connection.execute(statement, parameters)]
+    prepared_statement = _for_driver(statement, connection.dialect)
+    values = prepared_statement.compiled.construct_params(parameters)
+    try:
+        for name, processor in prepared_statement.bind.items():
+            values[name] = processor(values[name])
+    except Exception as error:  # a value its type refuses (a naive time): as SQLAlchemy says it
+        raise StatementError(str(error), prepared_statement.sql, None, error, hide_parameters=True) from error
+    driver = connection.connection.driver_connection
+    cursor = driver.cursor()
+    sql = prepared_statement.sql
+    connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)
+    try:
+        cursor.execute(sql, values, prepare=prepared_statement.prepare)
+        rows = cursor.fetchall()
+    except connection.dialect.loaded_dbapi.Error as error:
+        lost = connection.dialect.is_disconnect(error, driver, cursor)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(sql, values, error, connection.dialect.loaded_dbapi.Error, hide_parameters=True,
+                                  connection_invalidated=lost, dialect=connection.dialect) from error
+    finally:
+        cursor.close()
+    connection.dispatch.after_cursor_execute(connection, cursor, sql, values, None, False)
+    if any(prepared_statement.results):
+        convert = prepared_statement.results
+        rows = [tuple(value if f is None else f(value) for f, value in zip(convert, row)) for row in rows]
+    return rows
 
 
 def make_sessionmaker(bind: Any, **kwargs: Any) -> sessionmaker[Session]:

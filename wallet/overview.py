@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import String, bindparam, cast, func, literal, literal_column, null, select, union_all
 from sqlalchemy.orm import Session
 
-from infra.db import UTCDateTime, prepared
+from infra.db import UTCDateTime, driver_rows, prepared
 from wallet import ledger
 from wallet.earning import tiers
 from wallet.members.models import Member, Role, User
@@ -72,10 +72,10 @@ def wallet_of_partner(session: Session, user_id: int, now: dt.datetime, *,
 
 def _read(session: Session, key: str, key_id: int, now: dt.datetime,
           expiring_within: dt.timedelta) -> tuple[Any, list[Any]]:
-    rows = session.connection().execute(_wallet_query(key), {
+    rows = driver_rows(session.connection(), _wallet_query(key), {
         "key_id": key_id, "now": now, "since": now.date() - dt.timedelta(days=364),
-        "until": now + expiring_within}).all()
-    if not rows or rows[0].part != _FIGURES:
+        "until": now + expiring_within})
+    if not rows or rows[0][0] != _FIGURES:
         return None, []
     return rows[0], rows[1:]
 
@@ -91,7 +91,7 @@ def _overview(session: Session, figures: Any, days: list[Any]) -> WalletOverview
         pending=int(pending_points),
         lifetime_earned=int(lifetime),
         currency_value=None,
-        expiring=[Expiring(int(day.points), day.expires_at) for day in days],
+        expiring=[Expiring(int(day[1]), day[6]) for day in days],  # (part, points, ..., first expiry, _)
         tier=TierStatus(
             code=current.code,
             name=current.name,

@@ -112,3 +112,31 @@ def test_the_wallets_statement_is_prepared_once_per_connection_and_its_plan_kept
         plans = conn.exec_driver_sql("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
                                      "WHERE statement LIKE '%%anon_1.part%%'").all()
     assert plans == [(3, 5)]  # prepared once; five custom plans, then one generic plan kept
+
+
+@pytest.mark.postgres_only
+def test_a_wallet_read_that_meets_a_connection_the_server_closed_is_run_again_on_a_fresh_one(
+        isolated_engine, owner_engine, settings, clock):
+    """The wallet's statement runs on the driver itself (infra.db.driver_rows): its lost connection
+    must still be thrown away and the read run again, as SQLAlchemy's own execute would have it."""
+    from sqlalchemy import text
+
+    from api import create_app
+    from tests.conftest import PASSWORD
+
+    client = create_app({"SETTINGS": settings, "ENGINE": isolated_engine, "CLOCK": clock}).test_client()
+    partner = client.post("/api/v1/auth/register", json={"email": "lost@example.com", "password": PASSWORD,
+                                                         "name": "L", "country": "AE"}).json
+    headers = {"Authorization": f"Bearer {partner['access_token']}"}
+    assert client.get("/api/v1/me/wallet", headers=headers).json["balance"] == 0
+    assert isolated_engine.pool.checkedin() == 1
+    with isolated_engine.connect() as conn:  # the pool's one connection, which the next request gets
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    with owner_engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar() is True
+
+    response = client.get("/api/v1/me/wallet", headers=headers)
+
+    assert response.status_code == 200 and response.json["balance"] == 0
+    with isolated_engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid

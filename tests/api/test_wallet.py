@@ -6,11 +6,13 @@ import datetime as dt
 import io
 
 import jwt
+import pytest
 
 import zxingcpp
 from PIL import Image
 
 from sqlalchemy import select
+from sqlalchemy.exc import StatementError
 
 from tests.conftest import START, statements_of
 
@@ -60,6 +62,23 @@ def test_the_wallet_is_one_statement_with_the_sign_in_and_lists_each_days_expiry
     assert [e["points"] for e in wallet["expiring"]] == [140, 20]
     assert wallet["expiring"][0]["expires_at"] < wallet["expiring"][1]["expires_at"]
     assert wallet["tier"]["qualifying_points"] == 7
+
+    # and the statement's rows, run on the driver itself, are what SQLAlchemy's execute gives,
+    # times converted to UTC by their type even where the server's zone is not UTC
+    from infra.db import driver_rows
+    from wallet import overview
+
+    now = clock()
+    params = {"key_id": _user_id(partner), "now": now, "since": now.date() - dt.timedelta(days=364),
+              "until": now + overview.EXPIRING_WITHIN}
+    statement = overview._wallet_query("user")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL TIME ZONE 'Asia/Dubai'")
+    rows = driver_rows(connection, statement, params)
+    assert rows == [tuple(row) for row in connection.execute(statement, params)] and len(rows) == 3
+    assert [row[6].utcoffset() for row in rows[1:]] == [dt.timedelta(0)] * 2
+    with pytest.raises(StatementError, match="naive"):
+        driver_rows(connection, statement, {**params, "now": now.replace(tzinfo=None)})
 
 
 def _user_id(partner):
