@@ -84,9 +84,8 @@ def credit_locked(
     so none is looked for), as ``posting.earn``'s ``locked_account`` and ``fresh_key`` say.
     ``new_row``: instead of ``idempotency_key``, the row the credit is for, inserted here (the
     class says how; the till's receipt); None is returned, and nothing written, when its unique
-    key is taken. ``watched``: False
-    when the caller knows nothing outside the ledger shows this member's balance (no wallet
-    pass): then no change is noted, and no pass update queued.
+    key is taken. ``watched``: False when the caller knows nothing outside the ledger shows this
+    member's balance (no wallet pass): then no change is noted, and no pass update queued.
     """
     if points <= 0 or type not in QUALIFYING:
         raise ValueError("credit_locked takes a positive number of qualifying points")
