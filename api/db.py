@@ -15,6 +15,7 @@ import functools
 from typing import Any, Callable
 
 from flask import Flask, current_app, g, request
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,16 +34,31 @@ def init_app(app: Flask, factory: sessionmaker[Session], read_factory: sessionma
     app.extensions["sessionmaker"] = factory
     if read_factory is not None:
         app.extensions["read_sessionmaker"] = read_factory
+        app.extensions["read_engine"] = read_factory.kw["bind"]
     app.teardown_appcontext(_close)
 
 
 def get_session() -> Session:
     if "db_session" not in g:
         factory = current_app.extensions["sessionmaker"]
-        if request.method in READS:
-            factory = current_app.extensions.get("read_sessionmaker", factory)
-        g.db_session = factory()
+        if request.method in READS and "read_engine" in current_app.extensions:
+            # On the request's one read connection, which its hottest read also uses without it.
+            g.db_session = current_app.extensions["read_sessionmaker"](bind=read_connection())
+        else:
+            g.db_session = factory()
     return g.db_session
+
+
+def read_connection() -> Connection:
+    """A GET's connection, for the hottest read to use without the session (the session's own reads
+    go to the same connection): a statement that needs no transaction and no ORM. Where there is no
+    read engine (SQLite, the tests' shared session), the session's connection."""
+    if "db_connection" not in g:
+        engine = current_app.extensions.get("read_engine")
+        if engine is None or request.method not in READS:
+            return get_session().connection()
+        g.db_connection = engine.connect()
+    return g.db_connection
 
 
 def _commit() -> None:
@@ -82,9 +98,7 @@ def _committing(view: Callable[..., Any]) -> Callable[..., Any]:
             # The pool handed out a connection the server had closed (a restart, a failover, an
             # idle timeout): nothing of this request was committed, so run it once more on a
             # fresh one rather than ping before every request.
-            session = g.pop("db_session", None)
-            if session is not None:
-                session.close()
+            _close(None)
             for loaded in ("user", "user_confirmed"):  # read on that connection: read again
                 g.pop(loaded, None)
             return _run(view, args, kwargs)
@@ -103,3 +117,6 @@ def _close(_exc: BaseException | None) -> None:
     session = g.pop("db_session", None)
     if session is not None:
         session.close()
+    connection = g.pop("db_connection", None)
+    if connection is not None:
+        connection.close()

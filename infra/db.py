@@ -196,9 +196,11 @@ def driver_rows(connection: Connection, statement: Any, parameters: dict[str, An
     whole share (bench/README.md). The values are converted as SQLAlchemy would convert them
     (each type's bind and result processors), the statement is seen by the engine's
     ``before/after_cursor_execute`` listeners (statement counts, logs), and a driver error is
-    raised as SQLAlchemy's, a lost connection invalidated. Elsewhere (SQLite, a connection with no
-    transaction begun), ``connection.execute``."""
-    if connection.dialect.name != "postgresql" or not connection.in_transaction():
+    raised as SQLAlchemy's, a lost connection invalidated. Elsewhere (SQLite, a connection in no
+    transaction SQLAlchemy began, where psycopg would begin one behind its back, unless it commits
+    each statement), ``connection.execute``."""
+    if connection.dialect.name != "postgresql" or not (
+            connection.in_transaction() or connection.connection.driver_connection.autocommit):
         return [tuple(row) for row in connection.execute(statement, parameters)]
     prepared_statement = _for_driver(statement, connection.dialect)
     values = prepared_statement.compiled.construct_params(parameters)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import String, bindparam, cast, func, literal, literal_column, null, select, union_all
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from infra.db import UTCDateTime, driver_rows, prepared
@@ -54,25 +55,26 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
     """One statement, whatever the member's history: the account's figures with the rolling
     year's qualifying points, what reviews would give and the active vouchers in its first row,
     then one row per day of what expires soon."""
-    figures, days = _read(session, "member", member.id, now, expiring_within)
+    figures, days = _read(session.connection(), "member", member.id, now, expiring_within)
     if figures is None:  # an account not made yet (imported members): made now, empty
         ledger.member_account(session, member.id, now)
         figures = (_FIGURES, 0, 0, 0, 0, session.scalar(vouchers.active_count_query(member.id, now)), None, member.tier)
     return _overview(session, figures, days)
 
 
-def wallet_of_partner(session: Session, user_id: int, now: dt.datetime, *,
+def wallet_of_partner(session: Session, user_id: int, now: dt.datetime, *, connection: Connection | None = None,
                       expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview | None:
     """The wallet of the partner signed in as ``user_id``, in the same one statement, which also
     checks that the user is an active partner: the sign-in and the wallet in one round trip.
-    None when it is not, or its account is not made yet (``wallet_of`` then says which)."""
-    figures, days = _read(session, "user", user_id, now, expiring_within)
+    None when it is not, or its account is not made yet (``wallet_of`` then says which).
+    ``connection``: where to run that statement, if not on the session's connection."""
+    figures, days = _read(connection or session.connection(), "user", user_id, now, expiring_within)
     return None if figures is None else _overview(session, figures, days)
 
 
-def _read(session: Session, key: str, key_id: int, now: dt.datetime,
+def _read(connection: Connection, key: str, key_id: int, now: dt.datetime,
           expiring_within: dt.timedelta) -> tuple[Any, list[Any]]:
-    rows = driver_rows(session.connection(), _wallet_query(key), {
+    rows = driver_rows(connection, _wallet_query(key), {
         "key_id": key_id, "now": now, "since": now.date() - dt.timedelta(days=364),
         "until": now + expiring_within})
     if not rows or rows[0][0] != _FIGURES:

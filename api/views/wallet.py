@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from api.auth import confirm_signed_in, current_member, roles_required, signed_in
 from api.clock import now
-from api.db import get_session
+from api.db import get_session, read_connection
 from api.pagination import PageArgs, page
 from api.schemas.wallet import CardSchema, TransactionPageSchema, WalletSchema
 from passes import member_card
@@ -28,7 +28,7 @@ class Wallet(MethodView):
     @blp.response(200, WalletSchema)
     def get(self) -> overview.WalletOverview:
         """Balance, what expires in the next 90 days, and progress to the next tier"""
-        wallet = overview.wallet_of_partner(get_session(), signed_in().user_id, now())
+        wallet = overview.wallet_of_partner(get_session(), signed_in().user_id, now(), connection=read_connection())
         if wallet is None:  # not an active partner (current_member says which), or no account yet
             return overview.wallet_of(get_session(), current_member(), now())
         confirm_signed_in()
