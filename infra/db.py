@@ -199,8 +199,8 @@ def driver_rows(connection: Connection, statement: Any, parameters: dict[str, An
     raised as SQLAlchemy's, a lost connection invalidated. Elsewhere (SQLite, a connection in no
     transaction SQLAlchemy began, where psycopg would begin one behind its back, unless it commits
     each statement), ``connection.execute``."""
-    if connection.dialect.name != "postgresql" or not (
-            connection.in_transaction() or connection.connection.driver_connection.autocommit):
+    driver = connection.connection.driver_connection
+    if connection.dialect.name != "postgresql" or not (connection.in_transaction() or driver.autocommit):
         return [tuple(row) for row in connection.execute(statement, parameters)]
     prepared_statement = _for_driver(statement, connection.dialect)
     values = prepared_statement.compiled.construct_params(parameters)
@@ -209,7 +209,6 @@ def driver_rows(connection: Connection, statement: Any, parameters: dict[str, An
             values[name] = processor(values[name])
     except Exception as error:  # a value its type refuses (a naive time): as SQLAlchemy says it
         raise StatementError(str(error), prepared_statement.sql, None, error, hide_parameters=True) from error
-    driver = connection.connection.driver_connection
     cursor = driver.cursor()
     sql = prepared_statement.sql
     connection.dispatch.before_cursor_execute(connection, cursor, sql, values, None, False)

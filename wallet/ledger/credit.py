@@ -52,7 +52,8 @@ class Credited:
 class NewRow:
     """A row of ``table`` to insert with the credit, unless a row with the same ``unique`` columns
     exists: it gets the transaction's id as its ``transaction_id``, and the transaction's
-    idempotency key is ``key_prefix`` followed by the row's id."""
+    idempotency key is ``key_prefix`` followed by the row's id. On PostgreSQL its id is drawn from
+    the table's serial sequence, ``<table>_id_seq``."""
 
     table: Table
     values: dict[str, Any]
@@ -115,8 +116,8 @@ def credit_locked(
         if row_id is None:
             return None
         linked, params["p_link"], params["p_key"] = new_row.table, row_id, f"{new_row.key_prefix}{row_id}"
-    if is_postgres(session):
-        transaction_id, new_balance, qualifying = conn.execute(_postgres_statement(linked), params).one()
+    if is_postgres(session):  # without a new row: with one, its own statement returned above
+        transaction_id, new_balance, qualifying = conn.execute(_postgres_statement(), params).one()
     else:
         before, new_tx, *rows, moved = _sqlite_statements(linked)
         qualifying = conn.execute(before, params).scalar_one() + points
@@ -202,16 +203,16 @@ def _moved() -> Any:
 
 
 def _linking(linked: Table | None, tx_id: Any) -> list[Any]:
+    """On SQLite, the new row's UPDATE that gives it the transaction's id."""
     return [] if linked is None else [update(linked).where(linked.c.id == bindparam("p_link")).values(transaction_id=tx_id)]
 
 
 @functools.cache
-def _postgres_statement(linked: Table | None) -> Any:
+def _postgres_statement() -> Any:
     """One statement. One snapshot for all of it: the qualifying points are read as they were
     before its upsert, hence "+ points" (on SQLite they are read first)."""
     tx = insert(_TX).values(_tx_values()).returning(_TX.c.id).cte("tx")
-    tx_id = select(tx.c.id).scalar_subquery()
-    writes = [statement.cte(f"w{i}") for i, statement in enumerate(_inserts(True, tx_id) + _linking(linked, tx_id))]
+    writes = [statement.cte(f"w{i}") for i, statement in enumerate(_inserts(True, select(tx.c.id).scalar_subquery()))]
     account = _moved().cte("account")
     return prepared(select(tx.c.id, account.c.balance, _qualifying_before() + bindparam("p_points"))
                     .select_from(tx.join(account, true()))  # one row each
