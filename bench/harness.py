@@ -101,7 +101,9 @@ def port_in_use(port: int) -> bool:
 
 
 def start_server(config: str, port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
-    cmd = [str(BIN / "gunicorn"), "--bind", f"{HOST}:{port}", *CONFIGS[config], "--log-level", "warning", "wsgi:app"]
+    # config/gunicorn.py as `make run` gives it (a socket per worker, no Server header); no access log.
+    cmd = [str(BIN / "gunicorn"), "-c", "python:config.gunicorn", "--bind", f"{HOST}:{port}", *CONFIGS[config],
+           "--log-level", "warning", "wsgi:app"]
     log(f"starting gunicorn {' '.join(cmd[1:])}")
     with open(log_path, "ab") as out:
         # Its own process group, so stopping it takes the workers too.

@@ -3,11 +3,67 @@
 gunicorn writes its own ``Server: gunicorn`` header, below anything the app can remove, and
 has no setting to leave it out: the worker drops it from the lines it writes. It names the
 server to anyone scanning for one, and helps no client.
+
+Each threaded worker listens on a socket of its own (``SO_REUSEPORT``), and the kernel spreads
+new connections over them. On the one socket that gunicorn otherwise shares, a connection goes
+to whichever worker calls ``accept`` first. When connections arrive in a burst (a proxy's pool,
+a till's reconnect after a network drop, a benchmark) on a machine whose cores are busy, the
+worker that is running takes nearly all of them. The other one is idle and stays idle for as
+long as they are kept alive. Measured with 2 workers, 64 connections and 2 cores: splits of
+16/48, 1/63 and 0/64, and on 0/64 the wallet served half of its throughput
+(``bench/README.md``). With a socket each, the splits were between 24/40 and 32/32. A sync
+worker keeps the shared socket: it serves one connection at a time and closes it, so the next
+should go to whichever worker is free.
+
+A port that another process is listening on must still fail at once, as gunicorn's own
+"Connection in use" does. ``SO_REUSEPORT`` would otherwise let a second server of the same user
+share the port silently with the first, and answer half of the requests with old code. The
+master checks the port before any worker starts. Port 0 (any free port, used by tests), a Unix
+socket, and sockets handed over by systemd keep the one shared socket: a socket per worker
+would give each its own random port, or unlink the others' socket file.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import socket
+import sys
 from typing import Any
+
+reuse_port = True
+
+
+def on_starting(server: Any) -> None:
+    if server.cfg.worker_class_str != "gthread" or _keeps_one_socket(server.cfg.address):
+        server.cfg.set("reuse_port", False)
+        return
+    for host, port in server.cfg.address:
+        _refuse_if_taken(server, host, port)
+
+
+def _keeps_one_socket(addresses: list[Any]) -> bool:
+    """Port 0, a Unix socket, or sockets handed over (systemd, gunicorn's own re-exec)."""
+    from gunicorn import systemd
+
+    handed_over = systemd.listen_fds(unset_environment=False) > 0 or "GUNICORN_FD" in os.environ
+    return handed_over or any(not isinstance(a, tuple) or int(a[1]) == 0 for a in addresses)
+
+
+def _refuse_if_taken(server: Any, host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As gunicorn binds: a port whose last connections are in TIME_WAIT is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise
+            server.log.error("Connection in use: %s", (host, port))
+            sys.exit(1)
+    server.log.info("Listening at: http://%s:%s, a socket in each worker (SO_REUSEPORT)",
+                    f"[{host}]" if family == socket.AF_INET6 else host, port)
 
 
 def post_worker_init(worker: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -27,27 +28,65 @@ def listening_port(server: subprocess.Popen) -> int:
     raise AssertionError(f"gunicorn exited ({server.wait()}) before listening: {''.join(said)[-2000:]}")
 
 
-def test_gunicorn_as_make_run_starts_it_names_no_server_and_sends_the_security_headers(tmp_path, settings):
+def gunicorn(tmp_path: Path, settings, bind: str, *, workers: int = 1, threads: int = 1) -> subprocess.Popen:
     env = {**os.environ, "APP_ENV": "test", "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db",
            "SECRET_KEY": settings.secret_key, "JWT_SECRET": settings.jwt_secret, "PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind",
-                               "127.0.0.1:0", "--workers", "1", "wsgi:app"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", bind,
+                             "--workers", str(workers), "--threads", str(threads), "wsgi:app"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def healthz(server: subprocess.Popen, port: int) -> urllib.response.addinfourl:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
+        except OSError:
+            assert server.poll() is None, server.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "gunicorn did not answer"
+            time.sleep(0.1)
+
+
+def listeners(port: int) -> int:
+    """Sockets listening on 127.0.0.1:``port``, from the kernel's table (state 0A is LISTEN)."""
+    local = f"0100007F:{port:04X}"
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
+def test_gunicorn_as_make_run_starts_it_names_no_server_and_sends_the_security_headers(tmp_path, settings):
+    server = gunicorn(tmp_path, settings, "127.0.0.1:0")
     try:
-        port = listening_port(server)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()[-2000:]
-                assert time.monotonic() < deadline, "gunicorn did not answer"
-                time.sleep(0.1)
+        response = healthz(server, listening_port(server))
         assert response.status == 200
         assert response.headers.get("Server") is None
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Cache-Control"] == "no-store"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_each_worker_listens_on_its_own_socket_and_a_taken_port_still_fails(tmp_path, settings):
+    """Two workers as `make run` starts them, two sockets on the port: the kernel spreads connections over them, so a burst of
+    connections cannot all land on the one worker that happened to be running (config/gunicorn.py).
+    A second server on the same port must not join them, but stop as gunicorn does."""
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    server = gunicorn(tmp_path, settings, f"127.0.0.1:{port}", workers=2, threads=4)
+    try:
+        assert healthz(server, port).status == 200
+        deadline = time.monotonic() + 30
+        while listeners(port) < 2:  # the second worker may still be booting
+            assert time.monotonic() < deadline, f"{listeners(port)} socket(s) listen on {port}"
+            time.sleep(0.1)
+        second = gunicorn(tmp_path, settings, f"127.0.0.1:{port}", workers=2, threads=4)
+        _, said = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert f"Connection in use: ('127.0.0.1', {port})" in said.decode()
+        assert listeners(port) == 2
+        assert healthz(server, port).status == 200
     finally:
         server.terminate()
         server.wait(timeout=30)
