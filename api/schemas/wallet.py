@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.schemas.accounts import TIERS
 from api.schemas.fields import Country, Currency, DecimalString, Name, StrictBoolean, Timestamp, not_blank
 from wallet.ledger.models import TxType
+
+if TYPE_CHECKING:
+    from wallet.overview import WalletOverview
 
 SKU = validate.Length(min=1, max=64)
 
@@ -110,6 +113,30 @@ class WalletSchema(Schema):
     expiring = fields.List(fields.Nested(ExpiringSchema))
     tier = fields.Nested(TierSchema)
     active_vouchers = fields.Integer(metadata={"example": 0})
+
+
+def wallet_body(wallet: WalletOverview) -> dict[str, Any]:
+    """What ``WalletSchema().dump(wallet)`` gives, built directly: the screen every partner opens
+    first, where marshmallow's nested dump was about a tenth of the read's CPU in the worker
+    (bench/README.md). The schema stays the contract (the OpenAPI document, the tests compare
+    the two on generated wallets); this only writes it faster."""
+    tier = wallet.tier
+    return {
+        "balance": wallet.balance,
+        "pending": wallet.pending,
+        "lifetime_earned": wallet.lifetime_earned,
+        "currency_value": None if wallet.currency_value is None else MoneySchema().dump(wallet.currency_value),
+        "expiring": [{"points": e.points, "expires_at": e.expires_at.isoformat()} for e in wallet.expiring],
+        "tier": {
+            "code": tier.code,
+            "name": tier.name,
+            "multiplier": format(Decimal(str(tier.multiplier)), "f"),  # as fields.Decimal(as_string=True)
+            "qualifying_points": tier.qualifying_points,
+            "next_tier": tier.next_tier,
+            "points_to_next": tier.points_to_next,
+        },
+        "active_vouchers": wallet.active_vouchers,
+    }
 
 
 class TransactionSchema(Schema):

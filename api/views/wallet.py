@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app
+from flask import Response, current_app, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -12,7 +12,7 @@ from api.auth import confirm_signed_in, current_member, roles_required, signed_i
 from api.clock import now
 from api.db import get_session, read_connection
 from api.pagination import PageArgs, page
-from api.schemas.wallet import CardSchema, TransactionPageSchema, WalletSchema
+from api.schemas.wallet import CardSchema, TransactionPageSchema, WalletSchema, wallet_body
 from passes import member_card
 from wallet import overview
 from wallet.members.models import Role
@@ -26,13 +26,13 @@ class Wallet(MethodView):
     decorators = [roles_required(Role.PARTNER, checked_by_view=True)]
 
     @blp.response(200, WalletSchema)
-    def get(self) -> overview.WalletOverview:
+    def get(self) -> Response:
         """Balance, what expires in the next 90 days, and progress to the next tier"""
         wallet = overview.wallet_of_partner(get_session(), signed_in().user_id, now(), connection=read_connection())
         if wallet is None:  # not an active partner (current_member says which), or no account yet
-            return overview.wallet_of(get_session(), current_member(), now())
+            return jsonify(wallet_body(overview.wallet_of(get_session(), current_member(), now())))
         confirm_signed_in()
-        return wallet
+        return jsonify(wallet_body(wallet))
 
 
 @blp.route("/wallet/transactions")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 
 import jwt
 import pytest
+from hypothesis import given, settings, strategies as st
 
 import zxingcpp
 from PIL import Image
@@ -14,7 +16,9 @@ from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.exc import StatementError
 
+from api.schemas.wallet import WalletSchema, wallet_body
 from tests.conftest import START, statements_of
+from wallet import overview
 
 
 def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, people, till, clock):
@@ -34,6 +38,28 @@ def test_the_wallet_shows_balance_expiring_points_and_tier_progress(client, peop
     assert wallet["expiring"] == [{"points": 300, "expires_at": "2028-11-23T09:00:00+00:00"}]
     assert wallet["tier"] == {"code": "blue", "name": "Blue", "multiplier": "1.000", "qualifying_points": 1500,
                               "next_tier": "Silver", "points_to_next": 500}
+
+
+_times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1),
+                      timezones=st.just(dt.timezone.utc))
+_counts = st.integers(min_value=0, max_value=2**53)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(
+    overview.WalletOverview, balance=st.integers(min_value=-(2**53), max_value=2**53), pending=_counts,
+    lifetime_earned=_counts, currency_value=st.none(),
+    expiring=st.lists(st.builds(overview.Expiring, points=_counts, expires_at=_times), max_size=5),
+    tier=st.builds(overview.TierStatus, code=st.sampled_from(["blue", "silver", "gold", "platinum"]),
+                   name=st.text(max_size=20),
+                   multiplier=st.decimals(min_value=Decimal("0.001"), max_value=Decimal("100"), places=3)
+                   | st.sampled_from([Decimal("1"), Decimal("1.5"), Decimal("1.250"), Decimal("2E+0")]),
+                   qualifying_points=_counts, next_tier=st.none() | st.text(max_size=20),
+                   points_to_next=st.none() | _counts),
+    active_vouchers=_counts))
+def test_the_wallets_body_is_what_its_schema_would_write(wallet):
+    """The view writes the body directly (it is the hottest read); the schema is the contract."""
+    assert wallet_body(wallet) == WalletSchema().dump(wallet)
 
 
 def test_the_wallet_is_one_statement_with_the_sign_in_and_lists_each_days_expiry_soonest_first(
