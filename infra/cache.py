@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Generic, TypeVar
 
 from sqlalchemy import String, event, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from infra.db import Base, insert_ignoring
@@ -55,20 +56,26 @@ class VersionedCache(Generic[T]):
         self._lock = threading.Lock()
         _ALL[name] = self
 
-    def _version(self, session: Session) -> int:
-        return session.scalar(select(CacheVersion.version).where(CacheVersion.name == self.name)) or 0
+    def _version(self, reader: Session | Connection) -> int:
+        return reader.scalar(select(CacheVersion.version).where(CacheVersion.name == self.name)) or 0
 
-    def get(self, session: Session) -> T:
-        engine = session.get_bind().engine
+    def get(self, reader: Session | Connection) -> T:
+        """``reader``: a session, or a connection for a read that needs no session while the value
+        is cached (the wallet's); a session on it is made only to load."""
+        engine = reader.engine if isinstance(reader, Connection) else reader.get_bind().engine
         entry = self._entries.get(engine)
         now = time.monotonic()
         if entry is not None and now - entry.checked < CHECK_EVERY:
             return entry.value
-        version = self._version(session)
+        version = self._version(reader)
         if entry is not None and entry.version == version:
             entry.checked = now
             return entry.value
-        value = self.load(session)
+        if isinstance(reader, Connection):
+            with Session(bind=reader) as session:
+                value = self.load(session)
+        else:
+            value = self.load(reader)
         with self._lock:
             self._entries[engine] = _Entry(version, now, value)
         return value

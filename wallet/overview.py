@@ -62,14 +62,14 @@ def wallet_of(session: Session, member: Member, now: dt.datetime, *,
     return _overview(session, figures, days)
 
 
-def wallet_of_partner(session: Session, user_id: int, now: dt.datetime, *, connection: Connection | None = None,
+def wallet_of_partner(connection: Connection, user_id: int, now: dt.datetime, *,
                       expiring_within: dt.timedelta = EXPIRING_WITHIN) -> WalletOverview | None:
     """The wallet of the partner signed in as ``user_id``, in the same one statement, which also
-    checks that the user is an active partner: the sign-in and the wallet in one round trip.
-    None when it is not, or its account is not made yet (``wallet_of`` then says which).
-    ``connection``: where to run that statement, if not on the session's connection."""
-    figures, days = _read(connection or session.connection(), "user", user_id, now, expiring_within)
-    return None if figures is None else _overview(session, figures, days)
+    checks that the user is an active partner: the sign-in and the wallet in one round trip, on
+    ``connection`` and without a session. None when it is not, or its account is not made yet
+    (``wallet_of`` then says which)."""
+    figures, days = _read(connection, "user", user_id, now, expiring_within)
+    return None if figures is None else _overview(connection, figures, days)
 
 
 def _read(connection: Connection, key: str, key_id: int, now: dt.datetime,
@@ -82,10 +82,10 @@ def _read(connection: Connection, key: str, key_id: int, now: dt.datetime,
     return rows[0], rows[1:]
 
 
-def _overview(session: Session, figures: Any, days: list[Any]) -> WalletOverview:
+def _overview(reader: Session | Connection, figures: Any, days: list[Any]) -> WalletOverview:
     _, balance, lifetime, qualifying_points, pending_points, active_vouchers, _, tier_code = figures
-    ladder = tiers.all_tiers(session)
-    current = tiers.get_tier(session, tier_code)
+    ladder = tiers.all_tiers(reader)
+    current = tiers.get_tier(reader, tier_code)
     higher = [t for t in ladder if t.rank > current.rank]
     next_tier = higher[0] if higher else None
     return WalletOverview(

@@ -28,7 +28,7 @@ class Wallet(MethodView):
     @blp.response(200, WalletSchema)
     def get(self) -> Response:
         """Balance, what expires in the next 90 days, and progress to the next tier"""
-        wallet = overview.wallet_of_partner(get_session(), signed_in().user_id, now(), connection=read_connection())
+        wallet = overview.wallet_of_partner(read_connection(), signed_in().user_id, now())
         if wallet is None:  # not an active partner (current_member says which), or no account yet
             return jsonify(wallet_body(overview.wallet_of(get_session(), current_member(), now())))
         confirm_signed_in()

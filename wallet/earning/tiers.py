@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from infra import changes
@@ -49,7 +50,7 @@ TIERS = VersionedCache("tiers", lambda session: [
     for t in session.scalars(select(Tier).order_by(Tier.rank))])
 
 
-def all_tiers(session: Session) -> list[TierTerms]:
+def all_tiers(session: Session | Connection) -> list[TierTerms]:
     """Lowest first, from the process's cache."""
     return TIERS.get(session)
 
@@ -58,7 +59,7 @@ def tier_for(tiers: list[TierTerms], points: int) -> TierTerms:
     return [t for t in tiers if t.min_points <= points][-1]
 
 
-def get_tier(session: Session, code: str) -> TierTerms:
+def get_tier(session: Session | Connection, code: str) -> TierTerms:
     tiers = all_tiers(session)
     # A member's tier removed from the table is treated as the lowest.
     return next((t for t in tiers if t.code == code), tiers[0])
