@@ -13,14 +13,18 @@ long as they are kept alive. Measured with 2 workers, 64 connections and 2 cores
 16/48, 1/63 and 0/64, and on 0/64 the wallet served half of its throughput
 (``bench/README.md``). With a socket each, the splits were between 24/40 and 32/32. A sync
 worker keeps the shared socket: it serves one connection at a time and closes it, so the next
-should go to whichever worker is free.
+should go to whichever worker is free. The price of a socket each: the connections waiting in
+the queue of a worker that dies (a crash, its timeout) are reset rather than taken by another
+worker, and while no worker is up the port refuses connections.
 
 A port that another process is listening on must still fail at once, as gunicorn's own
 "Connection in use" does. ``SO_REUSEPORT`` would otherwise let a second server of the same user
 share the port silently with the first, and answer half of the requests with old code. The
 master checks the port before any worker starts. Port 0 (any free port, used by tests), a Unix
 socket, and sockets handed over by systemd keep the one shared socket: a socket per worker
-would give each its own random port, or unlink the others' socket file.
+would give each its own random port, or unlink the others' socket file. A reload (HUP) keeps
+the way the master started; a new master (USR2) is refused with a socket per worker, since
+there is no socket to hand over.
 """
 
 from __future__ import annotations
@@ -32,14 +36,38 @@ import sys
 from typing import Any
 
 reuse_port = True
+# Whether the workers listen on a socket each, decided once when the master starts. A reload
+# (HUP) runs this file again, and its ``reuse_port = True`` must not undo that decision.
+_PER_WORKER = "partner_wallet_socket_per_worker"
 
 
 def on_starting(server: Any) -> None:
-    if server.cfg.worker_class_str != "gthread" or _keeps_one_socket(server.cfg.address):
-        server.cfg.set("reuse_port", False)
-        return
-    for host, port in server.cfg.address:
-        _refuse_if_taken(server, host, port)
+    per_worker = server.cfg.worker_class_str == "gthread" and not _keeps_one_socket(server.cfg.address)
+    setattr(server, _PER_WORKER, per_worker)
+    server.cfg.set("reuse_port", per_worker)
+    if per_worker:
+        for host, port in server.cfg.address:
+            _refuse_if_taken(server, host, port)
+
+
+def on_reload(server: Any) -> None:
+    """Keep the way of listening the master started with (moving between the two needs a restart).
+    A bind changed by the reload made the master listen on it; with a socket per worker, the new
+    workers listen instead."""
+    per_worker = getattr(server, _PER_WORKER)
+    server.cfg.set("reuse_port", per_worker)
+    if per_worker and server.LISTENERS:
+        for listener in server.LISTENERS:
+            listener.close()
+        server.LISTENERS = []
+
+
+def pre_exec(server: Any) -> None:
+    """A new master (USR2) is handed the old one's sockets, and with a socket per worker it has
+    none to hand over: refuse in the child, which leaves the running master as it is."""
+    if getattr(server, _PER_WORKER, False):
+        server.log.error("USR2 cannot hand over a socket per worker to a new master: reload with HUP, or restart")
+        os._exit(1)
 
 
 def _keeps_one_socket(addresses: list[Any]) -> bool:
@@ -59,7 +87,7 @@ def _refuse_if_taken(server: Any, host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as exc:
             if exc.errno != errno.EADDRINUSE:
-                raise
+                return  # an address that cannot be bound at all: the workers say so, as gunicorn does
             server.log.error("Connection in use: %s", (host, port))
             sys.exit(1)
     server.log.info("Listening at: http://%s:%s, a socket in each worker (SO_REUSEPORT)",
