@@ -117,8 +117,8 @@ class WalletSchema(Schema):
 
 def wallet_body(wallet: WalletOverview) -> dict[str, Any]:
     """What ``WalletSchema().dump(wallet)`` gives, built directly: the screen every partner opens
-    first, where marshmallow's nested dump was about a tenth of the read's CPU in the worker
-    (bench/README.md). The schema stays the contract (the OpenAPI document, the tests compare
+    first, where marshmallow's nested dump was about a tenth of a read's CPU (py-spy, in process;
+    bench/README.md). The schema stays the contract (the OpenAPI document, the tests compare
     the two on generated wallets); this only writes it faster."""
     tier = wallet.tier
     return {
