@@ -30,8 +30,9 @@ class Wallet(MethodView):
         """Balance, what expires in the next 90 days, and progress to the next tier"""
         wallet = overview.wallet_of_partner(read_connection(), signed_in().user_id, now())
         if wallet is None:  # not an active partner (current_member says which), or no account yet
-            return jsonify(wallet_body(overview.wallet_of(get_session(), current_member(), now())))
-        confirm_signed_in()
+            wallet = overview.wallet_of(get_session(), current_member(), now())
+        else:
+            confirm_signed_in()
         return jsonify(wallet_body(wallet))
 
 
