@@ -34,9 +34,14 @@ def gunicorn(tmp_path: Path, settings, bind: str, *, workers: int = 1, threads: 
     """``log``: where its stderr goes (else a pipe, which ``listening_port`` reads)."""
     env = {**os.environ, "APP_ENV": "test", "INSTANCE_DIR": str(tmp_path), "DATABASE_URL": f"sqlite:///{tmp_path}/db",
            "SECRET_KEY": settings.secret_key, "JWT_SECRET": settings.jwt_secret, "PYTHONPATH": str(ROOT)}
-    return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", bind,
-                             "--workers", str(workers), "--threads", str(threads), "wsgi:app"], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(log, "ab") if log else subprocess.PIPE)
+    stderr = open(log, "ab") if log else subprocess.PIPE
+    try:
+        return subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:config.gunicorn", "--bind", bind,
+                                 "--workers", str(workers), "--threads", str(threads), "wsgi:app"], cwd=ROOT,
+                                env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    finally:
+        if log:
+            stderr.close()  # the server has its own copy
 
 
 def healthz(server: subprocess.Popen, port: int) -> urllib.response.addinfourl:
